@@ -1,0 +1,212 @@
+/* config.c -- defaults, the config file, the environment, socket paths. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static uint64_t physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && psz > 0 ? (uint64_t)pages * psz : (uint64_t)1 << 32;
+}
+
+int shx_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+	int shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	case '%':
+		end++;
+		if (*end || v > 100)
+			return -EINVAL;
+		*out = (uint64_t)(physical_memory() * (v / 100));
+		return 0;
+	}
+	if (*end == 'i' && shift && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B' && shift)
+		end++;
+	if (*end)
+		return -EINVAL;
+	v *= (double)((uint64_t)1 << shift);
+	if (v >= 18446744073709551615.0)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+char *shx_format_size(uint64_t n, char *buf, size_t cap)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+	double v = n;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, cap, "%llu", (unsigned long long)n);
+	else if (v == (uint64_t)v || v >= 100)
+		snprintf(buf, cap, "%.0f%c", v, units[u]);
+	else
+		snprintf(buf, cap, "%.1f%c", v, units[u]);
+	return buf;
+}
+
+int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
+{
+	uint64_t n;
+
+	if (shx_parse_size(val, &n) < 0)
+		return -EINVAL;
+	if (!strcmp(key, "size"))
+		cfg->size_limit = n;
+	else if (!strcmp(key, "nr_inodes"))
+		cfg->nr_inodes = n;
+	else if (!strcmp(key, "idle_timeout"))
+		cfg->idle_timeout = n;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static int load_file(struct shx_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	int lineno = 0;
+
+	if (!f)
+		return errno == ENOENT ? 1 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *key = line, *val, *end;
+
+		lineno++;
+		while (isspace((unsigned char)*key))
+			key++;
+		if (*key == '#' || *key == 0)
+			continue;
+		val = strchr(key, '=');
+		if (!val)
+			goto bad;
+		for (end = val; end > key && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = 0;
+		for (val++; isspace((unsigned char)*val); val++)
+			;
+		for (end = val + strlen(val); end > val && isspace((unsigned char)end[-1]); end--)
+			;
+		*end = 0;
+		if (shx_config_set(cfg, key, val) < 0)
+			goto bad;
+	}
+	fclose(f);
+	return 0;
+bad:
+	snprintf(err, errlen, "%s:%d: bad setting", path, lineno);
+	fclose(f);
+	return -EINVAL;
+}
+
+int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
+{
+	static const char *const env[][2] = {
+		{ "SHMEMX_SIZE", "size" },
+		{ "SHMEMX_NR_INODES", "nr_inodes" },
+		{ "SHMEMX_IDLE_TIMEOUT", "idle_timeout" },
+	};
+	const char *path = getenv("SHMEMX_CONFIG"), *home = getenv("HOME");
+	char buf[4096];
+	int r;
+
+	/* The kernel's tmpfs defaults: half of RAM, and as many inodes as
+	 * half of RAM has pages. */
+	cfg->size_limit = physical_memory() / 2;
+	cfg->nr_inodes = physical_memory() / 2 / 4096;
+	cfg->idle_timeout = 60;
+
+	if (path) {
+		r = load_file(cfg, path, err, errlen);
+	} else {
+		r = 1;
+		if (home) {
+			snprintf(buf, sizeof(buf), "%s/.config/shmemx/shmemx.conf", home);
+			r = load_file(cfg, buf, err, errlen);
+		}
+		if (r == 1)
+			r = load_file(cfg, "/etc/shmemx.conf", err, errlen);
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
+		const char *v = getenv(env[i][0]);
+
+		if (v && shx_config_set(cfg, env[i][1], v) < 0) {
+			snprintf(err, errlen, "%s: bad value '%s'", env[i][0], v);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int shx_socket_path(char *buf, size_t cap)
+{
+	const char *s = getenv("SHMEMX_SOCKET"), *rt = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (s && *s)
+		n = snprintf(buf, cap, "%s", s);
+	else if (rt && *rt == '/')
+		n = snprintf(buf, cap, "%s/shmemx/sock", rt);
+	else
+		n = snprintf(buf, cap, "/var/tmp/shmemx-%u/sock", (unsigned)getuid());
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int shx_socket_dir(const char *sock, char *dir, size_t cap)
+{
+	const char *slash = strrchr(sock, '/');
+	size_t n = slash ? (size_t)(slash - sock) : 0;
+
+	if (n == 0 || n >= cap)
+		return -EINVAL;
+	memcpy(dir, sock, n);
+	dir[n] = 0;
+	return 0;
+}
+
+/* A directory only we can enter: made 0700 if missing; an existing one
+ * must be ours and closed to others, or someone could plant a socket. */
+int shx_make_private_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid())
+		return -EPERM;
+	if ((st.st_mode & 077) && chmod(dir, st.st_mode & 0700) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,281 @@
+/* conn.c -- the client's connections to its manager (see conn.h).
+ *
+ * Everything here may run inside a wrapped call, from any thread or signal
+ * handler: no locks, no allocation, and close() only as a raw system call
+ * since the library wraps close().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "config.h"
+#include "log.h"
+
+extern char **environ;
+
+#define NSLOTS 4
+
+struct slot {
+	atomic_int busy;
+	atomic_int fd;
+};
+
+static struct slot slots[NSLOTS] = { { 0, -1 }, { 0, -1 }, { 0, -1 }, { 0, -1 } };
+static atomic_uint next_id;
+
+static void sys_close(int fd)
+{
+	syscall(SYS_close, fd);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Runs `shmemd --daemon`, which forks the manager into the background and
+ * exits once it listens (or once another manager is found running). */
+static void start_manager(const char *shmemd)
+{
+	char *argv[] = { (char *)"shmemd", (char *)"--daemon", NULL };
+	pid_t pid;
+	int r = posix_spawn(&pid, shmemd, NULL, NULL, argv, environ);
+
+	if (r != 0) {
+		shx_log("cannot start %s: %s", shmemd, strerror(r));
+		return;
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Our sockets live high in the fd space so that they do not take the low
+ * numbers that programs expect open() to return. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	int min = 900, nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		min = rl.rlim_cur > 64 ? (int)rl.rlim_cur - 64 : 3;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (nfd < 0)
+		return fd;
+	sys_close(fd);
+	return nfd;
+}
+
+static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
+
+static int hello(int sock)
+{
+	struct shx_req req = { .op = SHX_OP_HELLO, .size = SHX_PROTO_MAGIC,
+			       .aux = SHX_PROTO_VERSION };
+	struct shx_rep rep = { 0 };
+	int r = roundtrip(sock, &req, &rep, NULL, 0);
+
+	return r < 0 ? r : rep.status;
+}
+
+int shx_connect(const char *sock, const char *shmemd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = -1, r = -ECONNREFUSED, started = 0;
+
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, sock);
+	/* Up to about 5 s for a manager we started to come up. */
+	for (int attempt = 0; attempt < 200; attempt++) {
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		r = -errno;
+		sys_close(fd);
+		fd = -1;
+		if ((r != -ENOENT && r != -ECONNREFUSED) || !shmemd)
+			return r;
+		if (!started) {
+			start_manager(shmemd);
+			started = 1;
+			continue;
+		}
+		sleep_ms(attempt < 20 ? 5 : 50);
+	}
+	if (fd < 0)
+		return r;
+	fd = move_high(fd);
+	r = hello(fd);
+	if (r < 0) {
+		sys_close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static char sock_path[SHX_PATH_MAX];
+static const char *shmemd_path;
+
+void shx_conn_init(const char *shmemd)
+{
+	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0)
+		sock_path[0] = 0;
+	shmemd_path = shmemd;
+}
+
+static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
+{
+	uint8_t out[SHX_REQ_MAX], head[SHX_REP_HEAD];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov[2] = { { head, sizeof(head) }, { rep->data, rep->datacap } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	size_t n;
+	ssize_t got;
+	int rfd = -1;
+
+	req->id = atomic_fetch_add(&next_id, 1);
+	n = shx_req_encode(req, out, sizeof(out));
+	if (n == 0)
+		return -ENAMETOOLONG;
+	while (send(sock, out, n, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (req->hflags & SHX_HF_NOREPLY)
+		return 0;
+	do
+		got = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0)
+		return got < 0 ? -errno : -ECONNRESET;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&rfd, CMSG_DATA(cm), sizeof(int));
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    shx_rep_decode_head(head, got, rep) < 0 || rep->id != req->id ||
+	    rep->op != req->op || !(rep->hflags & SHX_HF_FD) != (rfd < 0)) {
+		if (rfd >= 0)
+			sys_close(rfd);
+		return -EPROTO;
+	}
+	/* MSG_CMSG_CLOEXEC always, then clear it if the caller wants the fd
+	 * to survive exec: no window in which a concurrent exec leaks it. */
+	if (rfd >= 0 && !(fd_flags & O_CLOEXEC))
+		fcntl(rfd, F_SETFD, 0);
+	if (fd)
+		*fd = rfd;
+	else if (rfd >= 0)
+		sys_close(rfd);
+	return 0;
+}
+
+static int slot_take(void)
+{
+	for (int i = 0; i < NSLOTS; i++)
+		if (!atomic_exchange_explicit(&slots[i].busy, 1, memory_order_acquire))
+			return i;
+	return -1;
+}
+
+static void slot_give(int i)
+{
+	atomic_store_explicit(&slots[i].busy, 0, memory_order_release);
+}
+
+int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
+{
+	int i = slot_take(), sock, r;
+
+	if (fd)
+		*fd = -1;
+	if (!sock_path[0])
+		return -ENAMETOOLONG;
+	sock = i >= 0 ? atomic_load(&slots[i].fd) : -1;
+	for (int tries = 0; tries < 2; tries++) {
+		if (sock < 0) {
+			sock = shx_connect(sock_path, shmemd_path);
+			if (sock < 0) {
+				r = sock;
+				break;
+			}
+			if (i >= 0)
+				atomic_store(&slots[i].fd, sock);
+		}
+		r = roundtrip(sock, req, rep, fd, fd_flags);
+		/* A manager that went away (idle exit, restart) gets one
+		 * reconnect; a protocol error does not. */
+		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN || r == -EBADF) {
+			if (i >= 0)
+				atomic_store(&slots[i].fd, -1);
+			sys_close(sock);
+			sock = -1;
+			continue;
+		}
+		if (r < 0 && r != -EPIPE) {
+			if (i >= 0)
+				atomic_store(&slots[i].fd, -1);
+			sys_close(sock);
+			sock = -1;
+		}
+		break;
+	}
+	if (i >= 0)
+		slot_give(i);
+	else if (sock >= 0)
+		sys_close(sock);
+	if (r < 0)
+		shx_debug("%s: manager unreachable: %s", shx_op_name(req->op), strerror(-r));
+	return r;
+}
+
+void shx_notify(struct shx_req *req)
+{
+	struct shx_rep rep = { 0 };
+
+	req->hflags |= SHX_HF_NOREPLY;
+	shx_call(req, &rep, NULL, 0);
+}
+
+int shx_conn_owns(int fd)
+{
+	for (int i = 0; i < NSLOTS; i++)
+		if (atomic_load(&slots[i].fd) == fd)
+			return 1;
+	return 0;
+}
+
+void shx_conn_forget(int fd)
+{
+	for (int i = 0; i < NSLOTS; i++) {
+		int expect = fd;
+
+		atomic_compare_exchange_strong(&slots[i].fd, &expect, -1);
+	}
+}
+
+void shx_conn_after_fork(void)
+{
+	for (int i = 0; i < NSLOTS; i++) {
+		int fd = atomic_exchange(&slots[i].fd, -1);
+
+		if (fd >= 0)
+			sys_close(fd);
+		atomic_store(&slots[i].busy, 0);
+	}
+}

@@ -1,0 +1,34 @@
+/* conn.h -- the client's connection to its manager.
+ *
+ * A few pooled connections, each taken with an atomic flag rather than a
+ * lock: a thread (or a signal handler) that finds them all busy opens a
+ * connection of its own for the call.  The manager is started on demand
+ * when none answers.
+ */
+#ifndef SHX_CONN_H
+#define SHX_CONN_H
+
+#include "proto.h"
+
+/* One round trip.  Returns 0 with the answer in *rep (whose status is the
+ * operation's result), or -errno when the manager cannot be reached.
+ * When the answer carries an fd, it is stored in *fd (else -1);
+ * O_CLOEXEC in fd_flags asks for it close-on-exec. */
+int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
+/* A request that needs no answer; dropped silently if it cannot be sent. */
+void shx_notify(struct shx_req *req);
+
+/* True if fd is one of the library's own sockets. */
+int shx_conn_owns(int fd);
+/* The application closed or replaced fd, one of ours: stop using it. */
+void shx_conn_forget(int fd);
+/* In a child after fork: the parent's connections are not ours to use. */
+void shx_conn_after_fork(void);
+
+void shx_conn_init(const char *shmemd);
+
+/* Connects to the manager at `sock`, starting it with `shmemd` (a path)
+ * when nobody answers and shmemd is not NULL.  Used by shmemctl too. */
+int shx_connect(const char *sock, const char *shmemd);
+
+#endif

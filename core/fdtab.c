@@ -1,0 +1,73 @@
+/* fdtab.c -- fd -> managed object table (see fdtab.h). */
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/mman.h>
+
+#include "fdtab.h"
+
+/* Address space only: pages are touched when an fd that high is used. */
+#define FDTAB_SLOTS (1 << 20)
+
+static _Atomic(struct shx_fdent *) table;
+static atomic_int high; /* no fd above this was ever set */
+
+static struct shx_fdent *table_get(int create)
+{
+	struct shx_fdent *t = atomic_load_explicit(&table, memory_order_acquire), *none = NULL;
+
+	if (t || !create)
+		return t;
+	t = mmap(NULL, FDTAB_SLOTS * sizeof(*t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&table, &none, t)) {
+		munmap(t, FDTAB_SLOTS * sizeof(*t));
+		t = none;
+	}
+	return t;
+}
+
+int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags)
+{
+	struct shx_fdent *t = table_get(1);
+
+	if (!t || fd < 0 || fd >= FDTAB_SLOTS)
+		return -1;
+	t[fd].flags = flags;
+	t[fd].reserved = 0;
+	for (int h = atomic_load(&high); fd > h && !atomic_compare_exchange_weak(&high, &h, fd);)
+		;
+	atomic_store_explicit((_Atomic uint64_t *)&t[fd].ino, ino, memory_order_release);
+	return 0;
+}
+
+struct shx_fdent *shx_fdtab_get(int fd)
+{
+	struct shx_fdent *t = table_get(0);
+
+	if (!t || fd < 0 || fd >= FDTAB_SLOTS ||
+	    !atomic_load_explicit((_Atomic uint64_t *)&t[fd].ino, memory_order_acquire))
+		return NULL;
+	return &t[fd];
+}
+
+uint64_t shx_fdtab_clear(int fd)
+{
+	struct shx_fdent *t = table_get(0);
+
+	if (!t || fd < 0 || fd >= FDTAB_SLOTS)
+		return 0;
+	return atomic_exchange((_Atomic uint64_t *)&t[fd].ino, 0);
+}
+
+void shx_fdtab_each(void (*fn)(int fd, struct shx_fdent *e, void *arg), void *arg)
+{
+	struct shx_fdent *t = table_get(0);
+
+	if (!t)
+		return;
+	for (int fd = 0, h = atomic_load(&high); fd <= h; fd++)
+		if (t[fd].ino)
+			fn(fd, &t[fd], arg);
+}

@@ -1,0 +1,32 @@
+/* fdtab.h -- the client's table of fds that refer to managed objects.
+ *
+ * Indexed by fd number, lock-free and allocation-free after the first use,
+ * so close() and write() may consult it from signal handlers.  An entry
+ * caches what the data path needs without asking the manager: the object's
+ * inode number (the memfd's own, which identifies it) and how far this fd
+ * may write before it must reserve more space.
+ */
+#ifndef SHX_FDTAB_H
+#define SHX_FDTAB_H
+
+#include <stdint.h>
+
+#define SHX_FD_DIR 0x1	  /* a placeholder for a managed directory */
+#define SHX_FD_APPEND 0x2 /* opened O_APPEND */
+#define SHX_FD_WRITE 0x4  /* open for writing */
+
+struct shx_fdent {
+	uint64_t ino; /* 0: not ours */
+	uint64_t reserved; /* writes up to this offset are paid for */
+	uint32_t flags;
+};
+
+int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags);
+/* The entry of `fd`, or NULL when fd is not a managed object. */
+struct shx_fdent *shx_fdtab_get(int fd);
+/* Forgets fd; returns the inode it referred to, or 0. */
+uint64_t shx_fdtab_clear(int fd);
+/* Calls fn for every managed fd (after fork, to hold them again). */
+void shx_fdtab_each(void (*fn)(int fd, struct shx_fdent *e, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,835 @@
+/* ns.c -- shmemd's tmpfs: mounts, inodes, directories, names, space.
+ *
+ * The behaviour follows fs/namei.c (path walk, open, unlink) and
+ * mm/shmem.c (inodes, space accounting); the comments name the kernel
+ * function a piece mirrors.  Inodes live in a hash by inode number,
+ * directory entries in one hash by (parent, name) plus a list per
+ * directory in creation order, whose offsets are the readdir cookies
+ * (as tmpfs's simple_offset: an entry added while a directory is being
+ * read shows up in the same pass, a removed one never comes back).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ns.h"
+
+#define PAGE 4096ULL
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x10U
+#endif
+
+int64_t ns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t page_up(uint64_t n)
+{
+	return (n + PAGE - 1) & ~(PAGE - 1);
+}
+
+static uint64_t hash_name(const struct ns_inode *parent, const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uintptr_t)parent;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+/* --- inode hash ---------------------------------------------------------- */
+
+static size_t ihash(const struct ns *ns, uint64_t ino)
+{
+	return (ino * 0x9e3779b97f4a7c15ULL >> 17) & (ns->itab_size - 1);
+}
+
+static int itab_resize(struct ns *ns, size_t size)
+{
+	struct ns_inode **t = calloc(size, sizeof(*t));
+	size_t old = ns->itab_size;
+	struct ns_inode **ot = ns->itab;
+
+	if (!t)
+		return -ENOMEM;
+	ns->itab = t;
+	ns->itab_size = size;
+	for (size_t i = 0; i < old; i++) {
+		for (struct ns_inode *ip = ot[i], *n; ip; ip = n) {
+			size_t h = ihash(ns, ip->ino);
+
+			n = ip->hnext;
+			ip->hnext = t[h];
+			t[h] = ip;
+		}
+	}
+	free(ot);
+	return 0;
+}
+
+struct ns_inode *ns_iget(struct ns *ns, uint64_t ino)
+{
+	struct ns_inode *ip = ns->itab[ihash(ns, ino)];
+
+	while (ip && ip->ino != ino)
+		ip = ip->hnext;
+	return ip;
+}
+
+static void iunhash(struct ns *ns, struct ns_inode *ip)
+{
+	struct ns_inode **pp = &ns->itab[ihash(ns, ip->ino)];
+
+	while (*pp != ip)
+		pp = &(*pp)->hnext;
+	*pp = ip->hnext;
+}
+
+/* --- dentry hash --------------------------------------------------------- */
+
+static int dtab_resize(struct ns *ns, size_t size)
+{
+	struct ns_dentry **t = calloc(size, sizeof(*t));
+	size_t old = ns->dtab_size;
+	struct ns_dentry **ot = ns->dtab;
+
+	if (!t)
+		return -ENOMEM;
+	ns->dtab = t;
+	ns->dtab_size = size;
+	for (size_t i = 0; i < old; i++) {
+		for (struct ns_dentry *d = ot[i], *n; d; d = n) {
+			size_t h = hash_name(d->parent, d->name, d->namelen) & (size - 1);
+
+			n = d->hnext;
+			d->hnext = t[h];
+			t[h] = d;
+		}
+	}
+	free(ot);
+	return 0;
+}
+
+static struct ns_dentry *d_lookup(struct ns *ns, struct ns_inode *dir, const char *name,
+				  size_t len)
+{
+	struct ns_dentry *d = ns->dtab[hash_name(dir, name, len) & (ns->dtab_size - 1)];
+
+	for (; d; d = d->hnext)
+		if (d->parent == dir && d->namelen == len && !memcmp(d->name, name, len))
+			return d;
+	return NULL;
+}
+
+static int d_add(struct ns *ns, struct ns_inode *dir, const char *name, size_t len,
+		 struct ns_inode *ip)
+{
+	struct ns_dentry *d;
+	size_t h;
+
+	if (ns->ndentries + 1 > ns->dtab_size && dtab_resize(ns, ns->dtab_size * 2) < 0)
+		return -ENOMEM;
+	d = malloc(sizeof(*d) + len + 1);
+	if (!d)
+		return -ENOMEM;
+	memcpy(d->name, name, len);
+	d->name[len] = 0;
+	d->namelen = len;
+	d->parent = dir;
+	d->inode = ip;
+	d->offset = dir->next_offset++;
+	d->next = NULL;
+	d->prev = dir->last;
+	if (dir->last)
+		dir->last->next = d;
+	else
+		dir->first = d;
+	dir->last = d;
+	dir->nentries++;
+	h = hash_name(dir, name, len) & (ns->dtab_size - 1);
+	d->hnext = ns->dtab[h];
+	ns->dtab[h] = d;
+	ns->ndentries++;
+	if (!ip->dentry)
+		ip->dentry = d;
+	return 0;
+}
+
+static void d_delete(struct ns *ns, struct ns_dentry *d)
+{
+	struct ns_inode *dir = d->parent, *ip = d->inode;
+	struct ns_dentry **pp = &ns->dtab[hash_name(dir, d->name, d->namelen) & (ns->dtab_size - 1)];
+
+	while (*pp != d)
+		pp = &(*pp)->hnext;
+	*pp = d->hnext;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		dir->first = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	else
+		dir->last = d->prev;
+	dir->nentries--;
+	ns->ndentries--;
+	if (ip->dentry == d)
+		ip->dentry = NULL;
+	free(d);
+}
+
+/* --- inodes: shmem_get_inode, shmem_free_inode, shmem_evict_inode -------- */
+
+static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr, uint64_t dev,
+				  mode_t mode, int *err)
+{
+	struct ns_inode *ip;
+	struct stat st;
+	int fd;
+
+	/* shmem_reserve_inode */
+	if (ns->inodes_used >= ns->cfg.nr_inodes) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	if (ns->inodes_used + 1 > ns->itab_size && itab_resize(ns, ns->itab_size * 2) < 0) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	fd = memfd_create("shmemx", MFD_CLOEXEC | MFD_EXEC);
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("shmemx", MFD_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*err = errno == EMFILE || errno == ENFILE ? -ENOSPC : -errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	/* The memfd is only ever opened by the manager, which does its own
+	 * permission checks; keep its mode out of the way. */
+	fchmod(fd, 0700);
+	ip = calloc(1, sizeof(*ip));
+	if (!ip) {
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ip->ino = st.st_ino;
+	ip->dev = dev;
+	ip->mode = mode;
+	ip->uid = cr->uid;
+	ip->gid = cr->gid;
+	ip->memfd = fd;
+	ip->creator_pid = cr->pid;
+	ip->created_ns = ip->atime_ns = ip->mtime_ns = ip->ctime_ns = ns_now();
+	ip->next_offset = 2;
+	ip->hnext = ns->itab[ihash(ns, ip->ino)];
+	ns->itab[ihash(ns, ip->ino)] = ip;
+	ns->inodes_used++;
+	if (S_ISREG(mode))
+		ns->objects++;
+	return ip;
+}
+
+static void free_inode(struct ns *ns, struct ns_inode *ip)
+{
+	iunhash(ns, ip);
+	ns->size_used -= ip->charged;
+	ns->inodes_used--;
+	if (S_ISREG(ip->mode))
+		ns->objects--;
+	close(ip->memfd);
+	free(ip);
+}
+
+void ns_hold(struct ns_inode *ip)
+{
+	ip->holders++;
+}
+
+void ns_release(struct ns *ns, struct ns_inode *ip)
+{
+	if (ip->holders > 0)
+		ip->holders--;
+	if (ip->holders == 0 && ip->nlink == 0)
+		free_inode(ns, ip);
+	else if (S_ISREG(ip->mode))
+		ns_sync(ns, ip);
+}
+
+/* --- space: shmem_inode_acct_blocks ------------------------------------- */
+
+int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, uint64_t *granted)
+{
+	uint64_t want = page_up(end), avail;
+
+	if (end > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	if (want <= ip->charged) {
+		*granted = ip->charged;
+		return 0;
+	}
+	avail = ns->size_used < ns->cfg.size_limit ? ns->cfg.size_limit - ns->size_used : 0;
+	avail &= ~(PAGE - 1);
+	if (want - ip->charged > avail) {
+		if (!partial || avail == 0)
+			return -ENOSPC;
+		want = ip->charged + avail;
+	}
+	ns->size_used += want - ip->charged;
+	ip->charged = want;
+	*granted = want;
+	return 0;
+}
+
+void ns_sync(struct ns *ns, struct ns_inode *ip)
+{
+	struct stat st;
+	uint64_t real;
+
+	if (!S_ISREG(ip->mode) || fstat(ip->memfd, &st) < 0)
+		return;
+	real = page_up(st.st_size);
+	if ((uint64_t)st.st_blocks * 512 > real)
+		real = (uint64_t)st.st_blocks * 512;
+	ns->size_used = ns->size_used - ip->charged + real;
+	ip->charged = real;
+}
+
+/* --- permissions: generic_permission, may_delete ------------------------- */
+
+static int permission(const struct shx_cred *cr, const struct ns_inode *ip, int mask)
+{
+	unsigned m = ip->mode;
+
+	if (cr->uid == 0) /* CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH */
+		return !(mask & MAY_EXEC) || S_ISDIR(m) || (m & 0111) ? 0 : -EACCES;
+	if (cr->uid == ip->uid)
+		m >>= 6;
+	else if (cr->gid == ip->gid)
+		m >>= 3;
+	return (mask & ~m & 7) ? -EACCES : 0;
+}
+
+static int may_delete(const struct shx_cred *cr, const struct ns_inode *dir,
+		      const struct ns_inode *victim)
+{
+	int r = permission(cr, dir, MAY_WRITE | MAY_EXEC);
+
+	if (r < 0)
+		return r;
+	/* check_sticky */
+	if ((dir->mode & S_ISVTX) && cr->uid != 0 && cr->uid != victim->uid && cr->uid != dir->uid)
+		return -EPERM;
+	return 0;
+}
+
+/* --- path walk: link_path_walk ------------------------------------------- */
+
+struct nameidata {
+	struct ns_inode *dir;	/* the directory holding the last component */
+	const char *last;	/* the last component; NULL when the path is a mount root,
+				   "." or ".." */
+	size_t lastlen;
+	struct ns_inode *inode; /* what the path names, NULL if the last is missing */
+	int trailing;		/* the path ends with '/' */
+	int dots;		/* the last component is "." (1) or ".." (2) */
+};
+
+static struct ns_mount *find_mount(struct ns *ns, const char *path)
+{
+	for (int i = 0; i < ns->nmounts; i++) {
+		struct ns_mount *m = &ns->mounts[i];
+
+		if (!strncmp(path, m->prefix, m->len) && (path[m->len] == '/' || !path[m->len]))
+			return m;
+	}
+	return NULL;
+}
+
+static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		struct nameidata *nd)
+{
+	struct ns_inode *cur;
+	const char *p = path;
+
+	if (path[0] == '/') {
+		struct ns_mount *m = find_mount(ns, path);
+
+		if (!m)
+			return -ENOENT;
+		cur = m->root;
+		p += m->len;
+	} else {
+		cur = ns_iget(ns, start);
+		if (!cur)
+			return -EBADF;
+		if (!S_ISDIR(cur->mode))
+			return -ENOTDIR;
+		if (!*p)
+			return -ENOENT;
+	}
+	memset(nd, 0, sizeof(*nd));
+	for (;;) {
+		const char *c, *e;
+		size_t n;
+		int last;
+		struct ns_dentry *d;
+
+		while (*p == '/')
+			p++;
+		if (!*p) { /* the mount root, possibly with slashes */
+			nd->dir = nd->inode = cur;
+			nd->trailing = 1;
+			return 0;
+		}
+		c = p;
+		for (e = c; *e && *e != '/'; e++)
+			;
+		n = e - c;
+		for (p = e; *p == '/'; p++)
+			;
+		last = !*p;
+		if (n > 255)
+			return -ENAMETOOLONG;
+		/* may_lookup */
+		int r = permission(cr, cur, MAY_EXEC);
+		if (r < 0)
+			return r;
+		if (n == 1 && c[0] == '.') {
+			if (last) {
+				nd->dir = nd->inode = cur;
+				nd->trailing = *e == '/';
+				nd->dots = 1;
+				return 0;
+			}
+			continue;
+		}
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			if (!cur->parent)
+				return -SHX_EESCAPE;
+			cur = cur->parent;
+			if (last) {
+				nd->dir = nd->inode = cur;
+				nd->trailing = *e == '/';
+				nd->dots = 2;
+				return 0;
+			}
+			continue;
+		}
+		d = d_lookup(ns, cur, c, n);
+		if (last) {
+			nd->dir = cur;
+			nd->last = c;
+			nd->lastlen = n;
+			nd->inode = d ? d->inode : NULL;
+			nd->trailing = *e == '/';
+			return 0;
+		}
+		if (!d)
+			return -ENOENT;
+		if (!S_ISDIR(d->inode->mode))
+			return -ENOTDIR;
+		cur = d->inode;
+	}
+}
+
+/* --- operations ---------------------------------------------------------- */
+
+static void dir_touch(struct ns_inode *dir)
+{
+	dir->mtime_ns = dir->ctime_ns = ns_now();
+}
+
+static int may_open(const struct shx_cred *cr, struct ns_inode *ip, int flags)
+{
+	int mask = 0;
+
+	if (flags & O_PATH)
+		return 0;
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY: mask = MAY_READ; break;
+	case O_WRONLY: mask = MAY_WRITE; break;
+	default: mask = MAY_READ | MAY_WRITE; break;
+	}
+	if (flags & O_TRUNC)
+		mask |= MAY_WRITE;
+	if (S_ISDIR(ip->mode) && (mask & MAY_WRITE))
+		return -EISDIR;
+	return permission(cr, ip, mask);
+}
+
+/* The O_TMPFILE open: an inode with no name, held by its opener. */
+static int open_tmpfile(struct ns *ns, const struct shx_cred *cr, struct nameidata *nd,
+			int flags, mode_t mode, struct ns_inode **ip)
+{
+	struct ns_inode *dir = nd->inode;
+	int r;
+
+	if (!(flags & (O_WRONLY | O_RDWR)))
+		return -EINVAL;
+	if (!dir)
+		return -ENOENT;
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	r = permission(cr, dir, MAY_WRITE | MAY_EXEC);
+	if (r < 0)
+		return r;
+	*ip = new_inode(ns, cr, dir->dev, S_IFREG | (mode & 07777), &r);
+	if (!*ip)
+		return r;
+	ns_hold(*ip);
+	return 0;
+}
+
+/* path_openat, open_last_lookups, do_open */
+int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	    int flags, mode_t mode, struct ns_inode **ipp)
+{
+	struct nameidata nd;
+	struct ns_inode *ip;
+	int r, created = 0;
+
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY) && !(flags & O_PATH))
+		return -EINVAL;
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	r = walk(ns, cr, start, path, &nd);
+	if (r < 0)
+		return r;
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return open_tmpfile(ns, cr, &nd, flags, mode, ipp);
+	ip = nd.inode;
+	if (flags & O_CREAT) {
+		if (!nd.last || nd.trailing)
+			return -EISDIR;
+		if (ip && (flags & O_EXCL))
+			return -EEXIST;
+		if (!ip) {
+			r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
+			if (r < 0)
+				return r;
+			ip = new_inode(ns, cr, nd.dir->dev, S_IFREG | (mode & 07777), &r);
+			if (!ip)
+				return r;
+			r = d_add(ns, nd.dir, nd.last, nd.lastlen, ip);
+			if (r < 0) {
+				free_inode(ns, ip);
+				return r;
+			}
+			ip->nlink = 1;
+			dir_touch(nd.dir);
+			created = 1;
+		}
+	}
+	if (!ip)
+		return -ENOENT;
+	if (nd.trailing && !S_ISDIR(ip->mode))
+		return -ENOTDIR;
+	if ((flags & O_DIRECTORY) && !S_ISDIR(ip->mode))
+		return -ENOTDIR;
+	if (S_ISDIR(ip->mode) && (flags & O_CREAT))
+		return -EISDIR;
+	if (!created) {
+		r = may_open(cr, ip, flags);
+		if (r < 0)
+			return r;
+		/* handle_truncate */
+		if ((flags & O_TRUNC) && S_ISREG(ip->mode) && !(flags & O_PATH)) {
+			if (ftruncate(ip->memfd, 0) < 0)
+				return -errno;
+			ns_sync(ns, ip);
+		}
+	}
+	ns_hold(ip);
+	*ipp = ip;
+	return 0;
+}
+
+int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
+{
+	char path[64];
+	int keep = O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_SYNC | O_DSYNC |
+		   O_PATH | O_LARGEFILE;
+	int fd;
+
+	/* A directory's fd is a placeholder: a real, empty directory, so
+	 * that read() gives EISDIR and fchdir() has something to enter; the
+	 * client lists the managed directory itself. */
+	if (S_ISDIR(ip->mode))
+		fd = open(ns->placeholder, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & O_PATH));
+	else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", ip->memfd);
+		fd = open(path, (flags & keep) | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/* do_unlinkat, vfs_unlink; do_rmdir for AT_REMOVEDIR */
+int ns_unlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	      int flags)
+{
+	int rmdir = flags & AT_REMOVEDIR;
+	struct nameidata nd;
+	struct ns_dentry *d;
+	struct ns_inode *ip;
+	int r = walk(ns, cr, start, path, &nd);
+
+	if (r < 0)
+		return r;
+	if (!nd.last) {
+		if (!rmdir)
+			return -EISDIR;
+		/* do_rmdir: LAST_DOT, LAST_DOTDOT, LAST_ROOT */
+		return nd.dots == 1 ? -EINVAL : nd.dots == 2 ? -ENOTEMPTY : -EBUSY;
+	}
+	if (!nd.inode)
+		return -ENOENT;
+	ip = nd.inode;
+	if (nd.trailing && !rmdir)
+		return S_ISDIR(ip->mode) ? -EISDIR : -ENOTDIR;
+	r = may_delete(cr, nd.dir, ip);
+	if (r < 0)
+		return r;
+	if (rmdir && !S_ISDIR(ip->mode))
+		return -ENOTDIR;
+	if (!rmdir && S_ISDIR(ip->mode))
+		return -EISDIR;
+	if (rmdir) {
+		if (ip->nentries)
+			return -ENOTEMPTY;
+		nd.dir->nlink--;
+		ip->nlink = 1; /* its "." goes with it */
+	}
+	d = d_lookup(ns, nd.dir, nd.last, nd.lastlen);
+	d_delete(ns, d);
+	dir_touch(nd.dir);
+	ip->nlink--;
+	ip->ctime_ns = ns_now();
+	if (ip->nlink == 0 && ip->holders == 0)
+		free_inode(ns, ip);
+	return 0;
+}
+
+int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	      struct ns_inode **ip)
+{
+	struct nameidata nd;
+	int r = walk(ns, cr, start, path, &nd);
+
+	if (r < 0)
+		return r;
+	if (!nd.inode)
+		return -ENOENT;
+	if (nd.trailing && !S_ISDIR(nd.inode->mode))
+		return -ENOTDIR;
+	*ip = nd.inode;
+	return 0;
+}
+
+/* do_faccessat */
+int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	      int mode, int flags)
+{
+	struct ns_inode *ip;
+	int r = ns_lookup(ns, cr, start, path, &ip);
+
+	if (r < 0 || mode == F_OK)
+		return r;
+	return permission(cr, ip, ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) |
+					  ((mode & X_OK) ? MAY_EXEC : 0));
+}
+
+int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
+{
+	struct stat st;
+
+	memset(a, 0, sizeof(*a));
+	a->dev = ip->dev;
+	a->ino = ip->ino;
+	a->mode = ip->mode;
+	a->nlink = ip->nlink;
+	a->uid = ip->uid;
+	a->gid = ip->gid;
+	if (S_ISREG(ip->mode)) {
+		if (fstat(ip->memfd, &st) < 0)
+			return -errno;
+		a->size = st.st_size;
+		a->blocks = st.st_blocks;
+		a->atime_ns = st.st_atim.tv_sec * 1000000000LL + st.st_atim.tv_nsec;
+		a->mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		a->ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+		if (a->ctime_ns < ip->ctime_ns)
+			a->ctime_ns = ip->ctime_ns;
+	} else {
+		/* tmpfs: a directory's size grows by BOGO_DIRENT_SIZE per entry */
+		a->size = (ip->nentries + 2) * 20;
+		a->atime_ns = ip->atime_ns;
+		a->mtime_ns = ip->mtime_ns;
+		a->ctime_ns = ip->ctime_ns;
+	}
+	(void)ns;
+	return 0;
+}
+
+static int emit(struct shx_rep *rep, uint64_t ino, uint64_t cookie, unsigned type,
+		const char *name, size_t len)
+{
+	struct shx_dirent d = { .ino = ino, .cookie = cookie, .type = type, .namelen = len };
+
+	memcpy(d.name, name, len);
+	return shx_dirent_append(rep, &d);
+}
+
+static struct ns_mount *mount_of(struct ns *ns, const struct ns_inode *root)
+{
+	for (int i = 0; i < ns->nmounts; i++)
+		if (ns->mounts[i].root == root)
+			return &ns->mounts[i];
+	return NULL;
+}
+
+/* dcache_readdir over simple_offset: "." is cookie 0, ".." cookie 1, then
+ * each entry's offset.  A record's cookie is where to go on after it. */
+int ns_readdir(struct ns *ns, struct ns_inode *dir, uint64_t cookie, struct shx_rep *rep)
+{
+	struct ns_dentry *d;
+
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	rep->datalen = 0;
+	rep->hflags &= ~SHX_HF_EOF;
+	if (cookie == 0) {
+		if (emit(rep, dir->ino, 1, DT_DIR, ".", 1) < 0)
+			goto full;
+		cookie = 1;
+	}
+	if (cookie == 1) {
+		uint64_t up = dir->parent ? dir->parent->ino : mount_of(ns, dir)->parent_ino;
+
+		if (emit(rep, up, 2, DT_DIR, "..", 2) < 0)
+			goto full;
+		cookie = 2;
+	}
+	/* Only a removed directory (nlink 0) lists nothing past the dots. */
+	for (d = dir->nlink ? dir->first : NULL; d && d->offset < cookie; d = d->next)
+		;
+	for (; d; d = d->next) {
+		if (emit(rep, d->inode->ino, d->offset + 1, IFTODT(d->inode->mode), d->name,
+			 d->namelen) < 0)
+			goto full;
+		cookie = d->offset + 1;
+	}
+	rep->hflags |= SHX_HF_EOF;
+full:
+	rep->value = cookie;
+	return 0;
+}
+
+/* Builds the path from the inode's first name up to its mount. */
+size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap)
+{
+	char tmp[SHX_PATH_MAX];
+	size_t o = sizeof(tmp) - 1;
+	struct ns_mount *m;
+
+	tmp[o] = 0;
+	while (ip->dentry) {
+		struct ns_dentry *d = ip->dentry;
+
+		if (o < (size_t)d->namelen + 1)
+			return buf[0] = 0;
+		o -= d->namelen;
+		memcpy(tmp + o, d->name, d->namelen);
+		tmp[--o] = '/';
+		ip = d->parent;
+	}
+	m = mount_of(ns, ip);
+	if (!m || o == sizeof(tmp) - 1)
+		return buf[0] = 0;
+	return (size_t)snprintf(buf, cap, "%s%s", m->prefix, tmp + o);
+}
+
+void ns_each(struct ns *ns, void (*fn)(struct ns_inode *ip, void *arg), void *arg)
+{
+	for (size_t i = 0; i < ns->itab_size; i++)
+		for (struct ns_inode *ip = ns->itab[i], *n; ip; ip = n) {
+			n = ip->hnext;
+			fn(ip, arg);
+		}
+}
+
+int ns_add_mount(struct ns *ns, const char *prefix)
+{
+	struct shx_cred cr = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+	struct ns_mount *m;
+	struct stat st;
+	char parent[SHX_PATH_MAX];
+	int r;
+
+	if ((size_t)ns->nmounts >= sizeof(ns->mounts) / sizeof(ns->mounts[0]))
+		return -ENOSPC;
+	m = &ns->mounts[ns->nmounts];
+	m->len = strlen(prefix);
+	m->prefix = strdup(prefix);
+	if (!m->prefix)
+		return -ENOMEM;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(prefix, '/') - prefix), prefix);
+	m->parent_ino = stat(parent[0] ? parent : "/", &st) == 0 ? st.st_ino : 1;
+	/* The mount root is not counted against nr_inodes... */
+	ns->cfg.nr_inodes++;
+	m->root = new_inode(ns, &cr, makedev(0, SHX_DEV_BASE + ns->nmounts), S_IFDIR | 01777, &r);
+	if (!m->root) {
+		free(m->prefix);
+		return r;
+	}
+	m->root->nlink = 2;
+	ns->nmounts++;
+	return 0;
+}
+
+int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->cfg = *cfg;
+	ns->placeholder = placeholder;
+	if (itab_resize(ns, 256) < 0 || dtab_resize(ns, 256) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void drop(struct ns_inode *ip, void *arg)
+{
+	struct ns *ns = arg;
+
+	while (ip->first)
+		d_delete(ns, ip->first);
+}
+
+void ns_destroy(struct ns *ns)
+{
+	ns_each(ns, drop, ns);
+	for (size_t i = 0; i < ns->itab_size; i++)
+		while (ns->itab[i])
+			free_inode(ns, ns->itab[i]);
+	for (int i = 0; i < ns->nmounts; i++)
+		free(ns->mounts[i].prefix);
+	free(ns->itab);
+	free(ns->dtab);
+}

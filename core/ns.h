@@ -1,0 +1,123 @@
+/* ns.h -- the namespace: shmemd's tmpfs.
+ *
+ * One tree per managed mount.  Each inode is backed by a memfd owned by
+ * the manager; its kernel inode number is the object's inode number, so a
+ * client can tell which object an fd refers to with fstat alone.  Space is
+ * charged by reservation (ns_reserve) against the size limit, inodes
+ * against nr_inodes.  All functions return 0 or -errno, as the kernel's
+ * tmpfs would for the same call; names follow mm/shmem.c and fs/namei.c.
+ */
+#ifndef SHX_NS_H
+#define SHX_NS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "proto.h"
+
+struct shx_cred {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+struct ns_inode;
+
+struct ns_dentry {
+	struct ns_dentry *hnext;	   /* hash chain */
+	struct ns_dentry *prev, *next;	   /* the parent's entries, oldest first */
+	struct ns_inode *parent, *inode;
+	uint64_t offset;		   /* readdir cookie, stable for life */
+	uint8_t namelen;
+	char name[];
+};
+
+struct ns_inode {
+	uint64_t ino;
+	uint64_t dev;	   /* st_dev of its mount */
+	uint32_t mode, nlink, uid, gid;
+	int memfd;
+	uint64_t charged;  /* bytes reserved against the size limit */
+	uint32_t holders;  /* client connections holding it open */
+	pid_t creator_pid;
+	int64_t created_ns;
+	int64_t atime_ns, mtime_ns, ctime_ns; /* directories only: files use the memfd's */
+	struct ns_dentry *dentry; /* one of its names, for listings; NULL once unlinked */
+	struct ns_inode *hnext;	  /* ino hash chain */
+	/* directories */
+	struct ns_inode *parent;
+	struct ns_dentry *first, *last;
+	uint64_t next_offset;
+	uint32_t nentries;
+};
+
+struct ns_mount {
+	char *prefix;
+	size_t len;
+	struct ns_inode *root;
+	uint64_t parent_ino; /* of the real directory holding the mount */
+};
+
+/* Paths are absolute, or relative to the directory inode `start` (a
+ * client's managed directory fd). */
+#define SHX_DEV_BASE 0xfffe0 /* st_dev of mount i: makedev(0, SHX_DEV_BASE + i) */
+
+struct ns {
+	struct shx_config cfg;
+	const char *placeholder; /* an empty directory: the fd behind an open directory */
+	struct ns_mount mounts[8];
+	int nmounts;
+	uint64_t size_used, inodes_used, objects;
+	struct ns_inode **itab; /* by ino */
+	size_t itab_size;
+	struct ns_dentry **dtab; /* by (parent, name) */
+	size_t dtab_size, ndentries;
+};
+
+int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder);
+void ns_destroy(struct ns *ns);
+int ns_add_mount(struct ns *ns, const char *prefix);
+
+struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
+
+/* The open(2) of a path under a mount: creates, truncates and checks
+ * permissions as the kernel would.  On success *ip is the inode, with one
+ * more holder. */
+int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	    int flags, mode_t mode, struct ns_inode **ip);
+/* A new open file description of the inode's memfd, with the access mode
+ * and status flags of `flags`. */
+int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags);
+/* unlinkat(2); with AT_REMOVEDIR, rmdir */
+int ns_unlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	      int flags);
+int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	      struct ns_inode **ip);
+int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	      int mode, int flags);
+int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a);
+/* Fills rep->data with the entries of a directory from cookie on ("." is
+ * cookie 0, ".." cookie 1); rep->value is the cookie to continue with and
+ * SHX_HF_EOF is set after the last entry. */
+int ns_readdir(struct ns *ns, struct ns_inode *dir, uint64_t cookie, struct shx_rep *rep);
+
+/* Reserves space for the object to extend to `end` bytes.  *granted is
+ * the end up to which the space is paid for, at least `end` unless
+ * `partial` allowed less (as a short write on a full tmpfs). */
+int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, uint64_t *granted);
+/* Recounts the object's charge from what it really holds. */
+void ns_sync(struct ns *ns, struct ns_inode *ip);
+
+void ns_hold(struct ns_inode *ip);
+/* Drops a holder; the inode goes when it has neither names nor holders. */
+void ns_release(struct ns *ns, struct ns_inode *ip);
+
+/* Writes the absolute path of ip into buf ("" once unlinked). */
+size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap);
+/* Calls fn for every inode (for listings). */
+void ns_each(struct ns *ns, void (*fn)(struct ns_inode *ip, void *arg), void *arg);
+
+int64_t ns_now(void);
+
+#endif

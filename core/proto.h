@@ -1,0 +1,142 @@
+/* proto.h -- the wire protocol between libshmemx clients and shmemd.
+ *
+ * Messages travel over an AF_UNIX SOCK_SEQPACKET socket, one message per
+ * packet.  Every message starts with a fixed header (length, opcode, flags,
+ * request id) followed by a fixed body and at most one variable field.  All
+ * integers are little-endian.  The decoders accept only well-formed messages
+ * and return -EBADMSG for anything else; the manager closes the connection
+ * of a client that sends one.
+ */
+#ifndef SHX_PROTO_H
+#define SHX_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHX_PROTO_MAGIC 0x31584853u /* "SHX1" */
+#define SHX_PROTO_VERSION 1
+#define SHX_HDR_LEN 12
+#define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
+#define SHX_REQ_MAX (SHX_HDR_LEN + 30 + SHX_PATH_MAX)
+#define SHX_DATA_MAX 32768
+#define SHX_REP_HEAD 100 /* a reply's fixed part; its data follows */
+#define SHX_REP_MAX (SHX_REP_HEAD + SHX_DATA_MAX)
+
+enum shx_op {
+	SHX_OP_HELLO = 1, /* size: magic, aux: version -> value: manager pid */
+	SHX_OP_OPEN,	  /* path, flags, mode -> attr + fd */
+	SHX_OP_CLOSE,	  /* ino; no reply: the client dropped a hold */
+	SHX_OP_HOLD,	  /* ino; no reply: the client holds an fd it inherited */
+	SHX_OP_UNLINK,	  /* path */
+	SHX_OP_STAT,	  /* path -> attr */
+	SHX_OP_GETATTR,	  /* ino -> attr */
+	SHX_OP_ACCESS,	  /* path, mode (R_OK...), flags (AT_EACCESS) */
+	SHX_OP_RESERVE,	  /* ino, size (end offset), flags -> value: granted end */
+	SHX_OP_SYNC,	  /* ino: recount the object's charge from its size */
+	SHX_OP_READDIR,	  /* ino, size: cookie, aux: room for data -> data: dirents, value: next cookie */
+	SHX_OP_STATS,	  /* -> data: one shx_stats record */
+	SHX_OP_LS,	  /* size: cookie, aux: room for data -> data: shx_obj records, value: next cookie */
+	SHX_OP_MAX
+};
+
+/* Header flags. */
+#define SHX_HF_NOREPLY 0x1 /* request: the client does not wait for an answer */
+#define SHX_HF_FD 0x2	   /* reply: an fd travels with this message */
+#define SHX_HF_EOF 0x4	   /* reply: no more entries after these */
+
+/* A status of -SHX_EESCAPE answers a path that ".." leads out of the
+ * mount: the client hands it to the real file system. */
+#define SHX_EESCAPE 4000
+
+/* SHX_OP_RESERVE flags */
+#define SHX_RESERVE_PARTIAL 0x1 /* grant as much as is free, like a short write */
+
+/* Inode attributes, as the manager knows them. */
+struct shx_attr {
+	uint64_t dev; /* the mount's st_dev */
+	uint64_t ino;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size;
+	uint64_t blocks; /* 512-byte units */
+	int64_t atime_ns, mtime_ns, ctime_ns;
+};
+
+struct shx_req {
+	uint16_t op;
+	uint16_t hflags;
+	uint32_t id;
+	uint64_t ino;
+	uint64_t size;
+	uint32_t flags;
+	uint32_t mode;
+	uint32_t aux;
+	uint16_t pathlen; /* without the NUL */
+	char path[SHX_PATH_MAX];
+};
+
+struct shx_rep {
+	uint16_t op;
+	uint16_t hflags;
+	uint32_t id;
+	int32_t status; /* 0 or -errno */
+	struct shx_attr attr;
+	uint64_t value;
+	uint32_t datalen;
+	uint32_t datacap; /* size of the buffer at data; not sent */
+	uint8_t *data;
+};
+
+/* A directory entry in a SHX_OP_READDIR reply. */
+struct shx_dirent {
+	uint64_t ino;
+	uint64_t cookie; /* pass this back to read the entries after this one */
+	uint8_t type;	 /* DT_* */
+	uint8_t namelen;
+	char name[256];
+};
+
+/* Manager-wide figures, for shmemctl stats. */
+struct shx_stats {
+	uint64_t size_limit, size_used;
+	uint64_t inodes_limit, inodes_used;
+	uint64_t objects, clients;
+	uint64_t manager_pid;
+	int64_t started_ns;
+};
+
+/* One object, for shmemctl ls. */
+struct shx_obj {
+	struct shx_attr attr;
+	uint64_t charged;
+	uint32_t holders;    /* client connections holding it open */
+	uint32_t creator_pid;
+	int64_t created_ns;
+	uint16_t pathlen;
+	char path[SHX_PATH_MAX];
+};
+
+size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap);
+int shx_req_decode(const uint8_t *buf, size_t len, struct shx_req *req);
+size_t shx_rep_encode(const struct shx_rep *rep, uint8_t *buf, size_t cap);
+int shx_rep_decode(const uint8_t *buf, size_t len, struct shx_rep *rep);
+/* Decodes the SHX_REP_HEAD bytes at head of a reply `total` bytes long
+ * whose data was received straight into rep->data. */
+int shx_rep_decode_head(const uint8_t *head, size_t total, struct shx_rep *rep);
+
+int shx_req_set_path(struct shx_req *req, const char *path);
+
+/* Record lists inside a reply's data.  The append functions return 0, or
+ * -ENOSPC when the record does not fit (the reply is then full). */
+int shx_dirent_append(struct shx_rep *rep, const struct shx_dirent *d);
+int shx_dirent_next(const struct shx_rep *rep, size_t *off, struct shx_dirent *d);
+int shx_obj_append(struct shx_rep *rep, const struct shx_obj *o);
+int shx_obj_next(const struct shx_rep *rep, size_t *off, struct shx_obj *o);
+int shx_stats_put(struct shx_rep *rep, const struct shx_stats *s);
+int shx_stats_get(const struct shx_rep *rep, struct shx_stats *s);
+
+const char *shx_op_name(unsigned op);
+
+#endif

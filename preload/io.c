@@ -1,0 +1,308 @@
+/* io.c -- the calls that can grow a managed file, and fd bookkeeping.
+ *
+ * Reads, maps and seeks go straight to the kernel.  What grows a file is
+ * paid for first (DESIGN.md, "ENOSPC, never SIGBUS"): an fd remembers how
+ * far it may write, and asks the manager for more -- with some slack, so
+ * that appending does not cost a round trip per write -- only when a
+ * write would go past that.  A full quota gives a short write, then
+ * ENOSPC, as a full tmpfs does.
+ */
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+#define SLACK_MIN (64 << 10)
+#define SLACK_MAX (8 << 20)
+
+/* How many of the n bytes at off may be written: n, fewer when space runs
+ * out, or -errno.  off < 0: at the fd's position (or its end if
+ * O_APPEND). */
+static ssize_t room_for(int fd, struct shx_fdent *e, off_t off, size_t n)
+{
+	struct shx_req q;
+	struct shx_rep p = { 0 };
+	uint64_t end, slack;
+	int r;
+
+	if (!(e->flags & SHX_FD_WRITE) || n == 0)
+		return n;
+	if (off < 0 || (e->flags & SHX_FD_APPEND)) {
+		struct stat st;
+
+		if (e->flags & SHX_FD_APPEND)
+			off = REAL(fstat)(fd, &st) < 0 ? -1 : st.st_size;
+		else
+			off = lseek(fd, 0, SEEK_CUR);
+		if (off < 0) /* not the file we think: let the kernel say why */
+			return n;
+	}
+	if (n > (uint64_t)INT64_MAX - off)
+		return n; /* the kernel's EFBIG/EINVAL */
+	end = off + n;
+	if (end <= e->reserved)
+		return n;
+	slack = end / 8 < SLACK_MIN ? SLACK_MIN : end / 8 > SLACK_MAX ? SLACK_MAX : end / 8;
+	shx_req_init(&q, SHX_OP_RESERVE, NULL);
+	q.ino = e->ino;
+	q.size = end + slack;
+	q.flags = SHX_RESERVE_PARTIAL;
+	r = shx_request(&q, &p, NULL, 0);
+	if (r == -ESTALE) {
+		shx_fdtab_clear(fd);
+		return n;
+	}
+	if (r < 0)
+		return r;
+	e->reserved = p.value;
+	if (p.value <= (uint64_t)off)
+		return -ENOSPC;
+	return p.value - off < n ? (ssize_t)(p.value - off) : (ssize_t)n;
+}
+
+SHX_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	ssize_t room;
+
+	if (!e)
+		return REAL(write)(fd, buf, n);
+	room = room_for(fd, e, -1, n);
+	return room < 0 ? shx_ret(room) : REAL(write)(fd, buf, room);
+}
+
+SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	ssize_t room;
+
+	if (!e || off < 0)
+		return REAL(pwrite)(fd, buf, n, off);
+	room = room_for(fd, e, off, n);
+	return room < 0 ? shx_ret(room) : REAL(pwrite)(fd, buf, room, off);
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+	size_t t = 0;
+
+	for (int i = 0; i < cnt && i < IOV_MAX; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+/* A vector that space ran short for is cut to fit: the first iovecs
+ * whole, the last one shortened, in a copy of the array. */
+static int iov_cut(const struct iovec *iov, int cnt, size_t room, struct iovec *out)
+{
+	int i;
+
+	for (i = 0; i < cnt && room > 0; i++) {
+		out[i] = iov[i];
+		if (out[i].iov_len > room)
+			out[i].iov_len = room;
+		room -= out[i].iov_len;
+	}
+	return i;
+}
+
+static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
+			 ssize_t (*real)(int, const struct iovec *, int, off_t))
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	struct iovec cut[64];
+	size_t total;
+	ssize_t room;
+
+	if (!e || cnt <= 0 || cnt > IOV_MAX)
+		return real(fd, iov, cnt, off);
+	total = iov_total(iov, cnt);
+	room = room_for(fd, e, off, total);
+	if (room < 0)
+		return shx_ret(room);
+	if ((size_t)room < total) {
+		if (cnt > 64)
+			cnt = 64;
+		cnt = iov_cut(iov, cnt, room, cut);
+		iov = cut;
+	}
+	return real(fd, iov, cnt, off);
+}
+
+static ssize_t real_writev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	return REAL(writev)(fd, iov, cnt);
+}
+
+static ssize_t real_pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	return REAL(pwritev)(fd, iov, cnt, off);
+}
+
+SHX_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	return write_vec(fd, iov, cnt, -1, real_writev);
+}
+
+SHX_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (off < 0)
+		return REAL(pwritev)(fd, iov, cnt, off);
+	return write_vec(fd, iov, cnt, off, real_pwritev);
+}
+
+/* Space for the file to reach `end`, all of it or nothing. */
+static int reserve_to(struct shx_fdent *e, uint64_t end)
+{
+	struct shx_req q;
+	struct shx_rep p = { 0 };
+	int r;
+
+	if (end <= e->reserved)
+		return 0;
+	shx_req_init(&q, SHX_OP_RESERVE, NULL);
+	q.ino = e->ino;
+	q.size = end;
+	r = shx_request(&q, &p, NULL, 0);
+	if (r == 0)
+		e->reserved = p.value;
+	return r;
+}
+
+/* After a call that may have freed space, the manager recounts. */
+static void resync(struct shx_fdent *e)
+{
+	struct shx_req q;
+
+	shx_req_init(&q, SHX_OP_SYNC, NULL);
+	q.ino = e->ino;
+	shx_notify(&q);
+}
+
+SHX_EXPORT int ftruncate(int fd, off_t len)
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	int r;
+
+	if (!e || len < 0 || !(e->flags & SHX_FD_WRITE))
+		return REAL(ftruncate)(fd, len);
+	r = reserve_to(e, len);
+	if (r == -ESTALE)
+		return REAL(ftruncate)(fd, len);
+	if (r < 0)
+		return shx_ret(r);
+	r = REAL(ftruncate)(fd, len);
+	if (r == 0 && (uint64_t)len < e->reserved) {
+		e->reserved = len;
+		resync(e);
+	}
+	return r;
+}
+
+SHX_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	int r;
+
+	if (!e || off < 0 || len <= 0 || len > INT64_MAX - off || !(e->flags & SHX_FD_WRITE))
+		return REAL(fallocate)(fd, mode, off, len);
+	if (!(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE))) {
+		r = reserve_to(e, off + len);
+		if (r < 0 && r != -ESTALE)
+			return shx_ret(r);
+	}
+	r = REAL(fallocate)(fd, mode, off, len);
+	if (r == 0 && (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)))
+		resync(e);
+	return r;
+}
+
+SHX_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	int r;
+
+	if (!e || off < 0 || len <= 0 || len > INT64_MAX - off || !(e->flags & SHX_FD_WRITE))
+		return REAL(posix_fallocate)(fd, off, len);
+	r = reserve_to(e, off + len);
+	if (r < 0 && r != -ESTALE)
+		return -r;
+	return REAL(posix_fallocate)(fd, off, len);
+}
+
+#ifdef __GLIBC__
+SHX_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	return pwrite(fd, buf, n, off);
+}
+
+SHX_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	return pwritev(fd, iov, cnt, off);
+}
+
+SHX_EXPORT int ftruncate64(int fd, off_t len)
+{
+	return ftruncate(fd, len);
+}
+
+SHX_EXPORT int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	return fallocate(fd, mode, off, len);
+}
+
+SHX_EXPORT int posix_fallocate64(int fd, off_t off, off_t len)
+{
+	return posix_fallocate(fd, off, len);
+}
+#endif
+
+/* --- fd bookkeeping ------------------------------------------------------ */
+
+void shx_fd_forget(int fd)
+{
+	uint64_t ino = shx_fdtab_clear(fd);
+	struct shx_req q;
+
+	if (shx_conn_owns(fd))
+		shx_conn_forget(fd);
+	if (!ino)
+		return;
+	shx_req_init(&q, SHX_OP_CLOSE, NULL);
+	q.ino = ino;
+	shx_notify(&q);
+}
+
+SHX_EXPORT int close(int fd)
+{
+	shx_fd_forget(fd);
+	return REAL(close)(fd);
+}
+
+SHX_EXPORT int dup3(int old, int new, int flags)
+{
+	if (old != new && new >= 0)
+		shx_fd_forget(new);
+	return REAL(dup3)(old, new, flags);
+}
+
+SHX_EXPORT int dup2(int old, int new)
+{
+	if (old != new && new >= 0)
+		shx_fd_forget(new);
+	return REAL(dup2)(old, new);
+}
+
+#ifdef __GLIBC__
+SHX_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	/* CLOSE_RANGE_CLOEXEC closes nothing now; exec will, and then the
+	 * connection's end releases what it held. */
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++)
+			if (shx_fdtab_get(fd) || shx_conn_owns(fd))
+				shx_fd_forget(fd);
+	return REAL(close_range)(first, last, flags);
+}
+#endif

@@ -1,0 +1,213 @@
+/* open.c -- the open family, creat, unlink, umask. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "preload.h"
+
+#ifndef __O_TMPFILE
+#define __O_TMPFILE (O_TMPFILE & ~O_DIRECTORY)
+#endif
+#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE)
+
+/* The umask, known without the umask(0)/umask(old) dance that would race
+ * with other threads: read once from /proc, then kept by our umask(). */
+static atomic_int cached_umask = -1;
+
+mode_t shx_umask(void)
+{
+	int m = atomic_load(&cached_umask);
+	char buf[2048], *p;
+	long n;
+	int fd;
+
+	if (m >= 0)
+		return m;
+	fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	if (n > 0) {
+		buf[n] = 0;
+		p = strstr(buf, "\nUmask:\t");
+		if (p)
+			m = strtol(p + 8, NULL, 8) & 0777;
+	}
+	if (m < 0) { /* no /proc: the racy way, once */
+		m = REAL(umask)(0);
+		REAL(umask)(m);
+	}
+	atomic_store(&cached_umask, m);
+	return m;
+}
+
+SHX_EXPORT mode_t umask(mode_t mask)
+{
+	mode_t old = REAL(umask)(mask);
+
+	atomic_store(&cached_umask, mask & 0777);
+	return old;
+}
+
+int shx_open(const struct shx_path *path, int flags, mode_t mode)
+{
+	struct shx_req q;
+	struct shx_rep p = { 0 };
+	int fd, r;
+	uint32_t fl;
+
+	shx_req_init(&q, SHX_OP_OPEN, path);
+	q.flags = flags;
+	q.mode = NEEDS_MODE(flags) ? mode & ~shx_umask() & 07777 : 0;
+	r = shx_request(&q, &p, &fd, flags & O_CLOEXEC);
+	if (r < 0)
+		return r;
+	fl = S_ISDIR(p.attr.mode) ? SHX_FD_DIR : 0;
+	if (flags & O_APPEND)
+		fl |= SHX_FD_APPEND;
+	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH))
+		fl |= SHX_FD_WRITE;
+	shx_fdtab_set(fd, p.attr.ino, fl);
+	return fd;
+}
+
+static int open_at(int dirfd, const char *path, int flags, mode_t mode,
+		   int (*real)(int, const char *, int, ...))
+{
+	struct shx_path p;
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0)
+		return real(dirfd, path, flags, mode);
+	if (r > 0) {
+		r = shx_open(&p, flags, mode);
+		/* ".." led out of the mount: the real file system's business */
+		if (r == -SHX_EESCAPE)
+			return real(dirfd, p.path, flags, mode);
+	}
+	return shx_ret(r);
+}
+
+static mode_t mode_arg(int flags, va_list ap)
+{
+	return NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
+}
+
+SHX_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return open_at(dirfd, path, flags, mode, REAL(openat));
+}
+
+SHX_EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return open_at(AT_FDCWD, path, flags, mode, REAL(openat));
+}
+
+SHX_EXPORT int creat(const char *path, mode_t mode)
+{
+	return open_at(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode, REAL(openat));
+}
+
+#ifdef __GLIBC__
+SHX_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return open_at(dirfd, path, flags | O_LARGEFILE, mode, REAL(openat64));
+}
+
+SHX_EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return open_at(AT_FDCWD, path, flags | O_LARGEFILE, mode, REAL(openat64));
+}
+
+SHX_EXPORT int creat64(const char *path, mode_t mode)
+{
+	return open_at(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE, mode,
+		       REAL(openat64));
+}
+
+/* _FORTIFY_SOURCE's checked opens: the real ones abort on O_CREAT without
+ * a mode, so unmanaged paths keep going to them. */
+SHX_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	struct shx_path p;
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0 || NEEDS_MODE(flags))
+		return REAL(__openat_2)(dirfd, path, flags);
+	return open_at(dirfd, path, flags, 0, REAL(openat));
+}
+
+SHX_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return __openat_2(dirfd, path, flags | O_LARGEFILE);
+}
+
+SHX_EXPORT int __open_2(const char *path, int flags)
+{
+	return __openat_2(AT_FDCWD, path, flags);
+}
+
+SHX_EXPORT int __open64_2(const char *path, int flags)
+{
+	return __openat_2(AT_FDCWD, path, flags | O_LARGEFILE);
+}
+#endif
+
+static int unlink_path(const struct shx_path *path, int flags)
+{
+	struct shx_req q;
+	struct shx_rep p = { 0 };
+
+	shx_req_init(&q, SHX_OP_UNLINK, path);
+	q.flags = flags;
+	return shx_request(&q, &p, NULL, 0);
+}
+
+SHX_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	struct shx_path p;
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0)
+		return REAL(unlinkat)(dirfd, path, flags);
+	if (r > 0) {
+		if (flags & ~AT_REMOVEDIR)
+			return shx_ret(-EINVAL);
+		r = unlink_path(&p, flags);
+		if (r == -SHX_EESCAPE)
+			return REAL(unlinkat)(dirfd, p.path, flags);
+	}
+	return shx_ret(r);
+}
+
+SHX_EXPORT int unlink(const char *path)
+{
+	return unlinkat(AT_FDCWD, path, 0);
+}

@@ -1,0 +1,103 @@
+/* preload.h -- what the wrapper families share: the table of real
+ * functions, path and fd classification, and the errno boundary.
+ *
+ * Engine code returns 0 or -errno; a wrapper turns that into -1 and errno
+ * once, with shx_ret, and leaves errno alone on success.
+ */
+#ifndef SHX_PRELOAD_H
+#define SHX_PRELOAD_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "conn.h"
+#include "fdtab.h"
+#include "path.h"
+#include "proto.h"
+
+#ifdef __GLIBC__
+#define WRAP_GLIBC WRAP
+#else
+#define WRAP_GLIBC(ret, name, params)
+#endif
+
+#define WRAP(ret, name, params) ret(*name) params;
+struct shx_real {
+#include "wrappers.def"
+};
+#undef WRAP
+
+extern struct shx_real shx_real;
+extern int shx_ready;
+void shx_init(void);
+
+/* The real function `name`, the library being initialised first (a
+ * wrapper can run before our constructor, from another library's). */
+#define REAL(name) (*(__builtin_expect(shx_ready, 1) ? (void)0 : shx_init(), shx_real.name))
+
+#define SHX_EXPORT __attribute__((visibility("default")))
+
+/* glibc declares path arguments nonnull, which lets the compiler drop our
+ * NULL checks; a program that passes NULL must get EFAULT, not a crash. */
+static inline const char *shx_opaque(const char *p)
+{
+	__asm__("" : "+r"(p));
+	return p;
+}
+
+/* The "" of an AT_EMPTY_PATH call. */
+static inline int shx_empty(const char *path)
+{
+	path = shx_opaque(path);
+	return path && !path[0];
+}
+
+static inline int shx_ret(int r)
+{
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return r;
+}
+
+/* A path under a managed mount, ready to send: where to start the walk
+ * (0: path is absolute; else the inode of a managed directory fd) and the
+ * path itself. */
+struct shx_path {
+	uint64_t start;
+	char path[SHX_PATH_MAX];
+};
+
+/* 1 if (dirfd, path) is managed and filled in, 0 if not, -errno when the
+ * path is managed but unusable (too long). */
+int shx_classify(int dirfd, const char *path, struct shx_path *p);
+
+/* Request helpers.  shx_request returns the operation's status (or a
+ * transport error as -EIO). */
+void shx_req_init(struct shx_req *q, unsigned op, const struct shx_path *p);
+int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags);
+
+/* An fd that is not in the table can still be a managed object: one
+ * inherited across exec, received over a socket or duplicated.  Given the
+ * fd's real stat, enters it in the table and fills *a if it is ours;
+ * NULL if it is not. */
+struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_attr *a);
+
+/* open.c */
+int shx_open(const struct shx_path *p, int flags, mode_t mode);
+mode_t shx_umask(void);
+
+/* stat.c */
+void shx_attr_to_stat(const struct shx_attr *a, struct stat *st);
+int shx_getattr(uint64_t ino, struct shx_attr *a);
+
+/* io.c: drops the fd's entry and tells the manager */
+void shx_fd_forget(int fd);
+
+#endif

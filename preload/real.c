@@ -1,0 +1,137 @@
+/* real.c -- the real functions, the library's initialisation, and the
+ * helpers every wrapper family uses. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "preload.h"
+
+struct shx_real shx_real;
+int shx_ready;
+
+#ifndef SHX_BINDIR
+#define SHX_BINDIR "/usr/local/bin"
+#endif
+
+static void hold_again(int fd, struct shx_fdent *e, void *arg)
+{
+	struct shx_req q = { .op = SHX_OP_HOLD, .ino = e->ino };
+
+	shx_notify(&q);
+}
+
+/* The child of fork holds the parent's fds too: tell the manager so, on a
+ * connection of the child's own. */
+static void after_fork_child(void)
+{
+	shx_conn_after_fork();
+	shx_fdtab_each(hold_again, NULL);
+}
+
+void shx_init(void)
+{
+	static atomic_int once;
+	const char *shmemd = getenv("SHMEMX_SHMEMD");
+
+#define WRAP(ret, name, params) shx_real.name = (ret(*) params)dlsym(RTLD_NEXT, #name);
+#include "wrappers.def"
+#undef WRAP
+	if (atomic_exchange(&once, 1))
+		return;
+	shx_log_init("libshmemx");
+	shx_mounts_init();
+	shx_conn_init(shmemd && *shmemd ? shmemd : SHX_BINDIR "/shmemd");
+	pthread_atfork(NULL, NULL, after_fork_child);
+	atomic_store(&shx_ready, 1);
+}
+
+__attribute__((constructor)) static void shx_constructor(void)
+{
+	if (!shx_ready)
+		shx_init();
+}
+
+int shx_classify(int dirfd, const char *path, struct shx_path *p)
+{
+	struct shx_fdent *e;
+	size_t n;
+	int m;
+
+	path = shx_opaque(path);
+	if (!path)
+		return 0;
+	if (path[0] == '/') {
+		m = shx_path_classify(path, p->path, sizeof(p->path));
+		p->start = 0;
+		return m >= 0 ? 1 : m == -1 ? 0 : m;
+	}
+	if (dirfd == AT_FDCWD || !path[0])
+		return 0;
+	e = shx_fdtab_get(dirfd);
+	if (!e || !(e->flags & SHX_FD_DIR))
+		return 0;
+	n = strnlen(path, sizeof(p->path));
+	if (n >= sizeof(p->path))
+		return -ENAMETOOLONG;
+	memcpy(p->path, path, n + 1);
+	p->start = e->ino;
+	return 1;
+}
+
+void shx_req_init(struct shx_req *q, unsigned op, const struct shx_path *p)
+{
+	memset(q, 0, offsetof(struct shx_req, path));
+	q->op = op;
+	if (p) {
+		q->ino = p->start;
+		shx_req_set_path(q, p->path);
+	}
+}
+
+int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags)
+{
+	static atomic_int warned;
+	int r = shx_call(q, p, fd, fd_flags);
+
+	if (r == 0)
+		return p->status;
+	if (!atomic_exchange(&warned, 1))
+		shx_log("cannot reach the manager: %s", strerror(-r));
+	return -EIO;
+}
+
+/* An fd we did not open ourselves can still be a managed object: an fd
+ * inherited across exec, received over a socket or duplicated.  Its memfd
+ * gives it away: a regular file with no links, named "shmemx". */
+struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_attr *a)
+{
+	char proc[64], link[64];
+	struct shx_req q;
+	ssize_t n;
+	int fl;
+
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 0 || major(st->st_dev) != 0)
+		return NULL;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, link, sizeof(link) - 1);
+	if (n < 0)
+		return NULL;
+	link[n] = 0;
+	if (strncmp(link, "/memfd:shmemx ", 14))
+		return NULL;
+	if (shx_getattr(st->st_ino, a) < 0)
+		return NULL;
+	shx_req_init(&q, SHX_OP_HOLD, NULL);
+	q.ino = st->st_ino;
+	shx_notify(&q);
+	fl = fcntl(fd, F_GETFL);
+	shx_fdtab_set(fd, st->st_ino, (fl & O_APPEND ? SHX_FD_APPEND : 0) |
+					  ((fl & O_ACCMODE) != O_RDONLY ? SHX_FD_WRITE : 0));
+	return shx_fdtab_get(fd);
+}

@@ -1,0 +1,434 @@
+/* server.c -- shmemd's side of the protocol: accepts clients, checks who
+ * they are, decodes their requests and runs them against the namespace.
+ *
+ * A client is one connection.  It holds the inodes it has open (counted
+ * per inode, so a process's open fds keep an unlinked object alive), and
+ * everything it holds is released when the connection ends, however it
+ * ends.  A malformed message ends the connection; nothing else is harmed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+struct hold {
+	uint64_t ino;
+	uint32_t count;
+};
+
+struct client {
+	struct server *srv;
+	int fd;
+	int greeted;
+	struct shx_cred cred;
+	struct hold *holds; /* sorted by ino */
+	size_t nholds, cap;
+};
+
+/* --- holds --------------------------------------------------------------- */
+
+static size_t hold_find(const struct client *c, uint64_t ino)
+{
+	size_t lo = 0, hi = c->nholds;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->holds[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int hold_add(struct client *c, struct ns_inode *ip)
+{
+	size_t i = hold_find(c, ip->ino);
+
+	if (i < c->nholds && c->holds[i].ino == ip->ino) {
+		c->holds[i].count++;
+		return 0;
+	}
+	if (c->nholds == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct hold *h = realloc(c->holds, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		c->holds = h;
+		c->cap = cap;
+	}
+	memmove(&c->holds[i + 1], &c->holds[i], (c->nholds - i) * sizeof(*c->holds));
+	c->holds[i] = (struct hold){ ip->ino, 1 };
+	c->nholds++;
+	/* The inode counts its holders by connection, not by fd. */
+	ns_hold(ip);
+	return 0;
+}
+
+static void hold_drop(struct client *c, uint64_t ino)
+{
+	size_t i = hold_find(c, ino);
+	struct ns_inode *ip;
+
+	if (i >= c->nholds || c->holds[i].ino != ino || --c->holds[i].count > 0)
+		return;
+	memmove(&c->holds[i], &c->holds[i + 1], (c->nholds - i - 1) * sizeof(*c->holds));
+	c->nholds--;
+	ip = ns_iget(&c->srv->ns, ino);
+	if (ip)
+		ns_release(&c->srv->ns, ip);
+}
+
+/* --- handlers: each returns 0 or -errno, the status of the reply -------- */
+
+typedef int handler_fn(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd);
+
+static int do_hello(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	if (q->size != SHX_PROTO_MAGIC)
+		return -EPROTO;
+	if (q->aux != SHX_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	c->greeted = 1;
+	p->value = getpid();
+	return 0;
+}
+
+static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ns_inode *ip;
+	int r = ns_open(ns, &c->cred, q->ino, q->path, q->flags, q->mode, &ip);
+
+	if (r < 0)
+		return r;
+	r = ns_open_fd(ns, ip, q->flags);
+	if (r >= 0) {
+		*fd = r;
+		r = hold_add(c, ip);
+	}
+	if (r == 0)
+		r = ns_getattr(ns, ip, &p->attr);
+	/* ns_open's own hold becomes the client's, or goes */
+	ns_release(ns, ip);
+	return r;
+}
+
+static int do_close(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	hold_drop(c, q->ino);
+	return 0;
+}
+
+static struct ns_inode *iget(struct client *c, uint64_t ino)
+{
+	return ns_iget(&c->srv->ns, ino);
+}
+
+static int do_hold(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = iget(c, q->ino);
+
+	return ip ? hold_add(c, ip) : -ESTALE;
+}
+
+static int do_unlink(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return ns_unlink(&c->srv->ns, &c->cred, q->ino, q->path, q->flags);
+}
+
+static int do_stat(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip;
+	int r = ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, &ip);
+
+	return r < 0 ? r : ns_getattr(&c->srv->ns, ip, &p->attr);
+}
+
+static int do_getattr(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = iget(c, q->ino);
+
+	return ip ? ns_getattr(&c->srv->ns, ip, &p->attr) : -ESTALE;
+}
+
+static int do_access(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return ns_access(&c->srv->ns, &c->cred, q->ino, q->path, q->mode, q->flags);
+}
+
+static int do_reserve(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = iget(c, q->ino);
+
+	if (!ip || !S_ISREG(ip->mode))
+		return -ESTALE;
+	return ns_reserve(&c->srv->ns, ip, q->size, q->flags & SHX_RESERVE_PARTIAL, &p->value);
+}
+
+static int do_sync(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = iget(c, q->ino);
+
+	if (!ip)
+		return -ESTALE;
+	ns_sync(&c->srv->ns, ip);
+	return 0;
+}
+
+static int do_readdir(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = iget(c, q->ino);
+
+	if (q->aux < p->datacap)
+		p->datacap = q->aux;
+	return ip ? ns_readdir(&c->srv->ns, ip, q->size, p) : -ESTALE;
+}
+
+static int do_stats(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct server *s = c->srv;
+	struct shx_stats st = {
+		.size_limit = s->ns.cfg.size_limit,
+		.size_used = s->ns.size_used,
+		.inodes_limit = s->ns.cfg.nr_inodes,
+		.inodes_used = s->ns.inodes_used,
+		.objects = s->ns.objects,
+		.clients = s->nclients,
+		.manager_pid = getpid(),
+		.started_ns = s->started_ns,
+	};
+
+	return shx_stats_put(p, &st);
+}
+
+struct ls_state {
+	struct ns_inode **v;
+	size_t n, cap;
+	uint64_t after;
+};
+
+static void ls_collect(struct ns_inode *ip, void *arg)
+{
+	struct ls_state *st = arg;
+
+	if (!S_ISREG(ip->mode) || ip->ino <= st->after)
+		return;
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 64;
+		struct ns_inode **v = realloc(st->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		st->v = v;
+		st->cap = cap;
+	}
+	st->v[st->n++] = ip;
+}
+
+static int by_ino(const void *a, const void *b)
+{
+	uint64_t x = (*(struct ns_inode *const *)a)->ino, y = (*(struct ns_inode *const *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Objects in inode order, from the cookie (the last inode sent) on. */
+static int do_ls(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ls_state st = { .after = q->size };
+	size_t i;
+
+	if (q->aux < p->datacap)
+		p->datacap = q->aux;
+	ns_each(ns, ls_collect, &st);
+	qsort(st.v, st.n, sizeof(*st.v), by_ino);
+	p->value = q->size;
+	for (i = 0; i < st.n; i++) {
+		struct ns_inode *ip = st.v[i];
+		struct shx_obj o = { .charged = ip->charged, .holders = ip->holders,
+				     .creator_pid = ip->creator_pid, .created_ns = ip->created_ns };
+
+		ns_getattr(ns, ip, &o.attr);
+		o.pathlen = ns_path(ns, ip, o.path, sizeof(o.path));
+		if (shx_obj_append(p, &o) < 0)
+			break;
+		p->value = ip->ino;
+	}
+	if (i == st.n)
+		p->hflags |= SHX_HF_EOF;
+	free(st.v);
+	return 0;
+}
+
+static handler_fn *const handlers[SHX_OP_MAX] = {
+	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
+	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
+	[SHX_OP_GETATTR] = do_getattr, [SHX_OP_ACCESS] = do_access,   [SHX_OP_RESERVE] = do_reserve,
+	[SHX_OP_SYNC] = do_sync,       [SHX_OP_READDIR] = do_readdir, [SHX_OP_STATS] = do_stats,
+	[SHX_OP_LS] = do_ls,
+};
+
+/* --- connections --------------------------------------------------------- */
+
+static void client_end(struct client *c)
+{
+	struct server *s = c->srv;
+
+	shx_debug("client %d (pid %d) gone, %zu holds", c->fd, (int)c->cred.pid, c->nholds);
+	loop_del(s->loop, c->fd);
+	close(c->fd);
+	for (size_t i = 0; i < c->nholds; i++) {
+		struct ns_inode *ip = ns_iget(&s->ns, c->holds[i].ino);
+
+		if (ip)
+			ns_release(&s->ns, ip);
+	}
+	free(c->holds);
+	free(c);
+	s->nclients--;
+	if (server_idle(s))
+		s->idle_since_ns = ns_now();
+}
+
+static int send_reply(struct client *c, struct shx_rep *p, int fd)
+{
+	static uint8_t buf[SHX_REP_MAX];
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { buf, 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		p->hflags |= SHX_HF_FD;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	iov.iov_len = shx_rep_encode(p, buf, sizeof(buf));
+	if (iov.iov_len == 0)
+		return -EMSGSIZE;
+	/* Never block on a client that does not read its answers. */
+	if (sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
+{
+	static uint8_t in[SHX_REQ_MAX + 1];
+	static uint8_t data[SHX_DATA_MAX];
+	static struct shx_req q;
+	struct client *c = arg;
+	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
+	ssize_t n;
+	int rfd = -1, r;
+
+	n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_end(c);
+		return;
+	}
+	if (shx_req_decode(in, n, &q) < 0 || (!c->greeted && q.op != SHX_OP_HELLO)) {
+		shx_log("pid %d: malformed request (%zd bytes), closing its connection",
+			(int)c->cred.pid, n);
+		client_end(c);
+		return;
+	}
+	r = handlers[q.op](c, &q, &p, &rfd);
+	shx_debug("pid %d: %s %s -> %d", (int)c->cred.pid, shx_op_name(q.op), q.path, r);
+	if (!(q.hflags & SHX_HF_NOREPLY)) {
+		p.op = q.op;
+		p.id = q.id;
+		p.status = r;
+		if (r < 0 && rfd >= 0) {
+			close(rfd);
+			rfd = -1;
+		}
+		if (send_reply(c, &p, rfd) < 0) {
+			if (rfd >= 0)
+				close(rfd);
+			client_end(c);
+			return;
+		}
+	}
+	if (rfd >= 0)
+		close(rfd);
+	if (q.op == SHX_OP_HELLO && r < 0)
+		client_end(c);
+}
+
+static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
+{
+	struct server *s = arg;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	struct client *c;
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (cfd < 0)
+		return;
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != getuid()) {
+		shx_log("refusing a client of uid %d", (int)uc.uid);
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || loop_add(s->loop, cfd, EPOLLIN, client_ready, c) < 0) {
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->srv = s;
+	c->fd = cfd;
+	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
+	s->nclients++;
+	s->idle_since_ns = 0;
+	shx_debug("client %d: pid %d", cfd, (int)uc.pid);
+}
+
+int server_idle(const struct server *s)
+{
+	return s->nclients == 0 && s->ns.inodes_used == (uint64_t)s->ns.nmounts;
+}
+
+int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
+		int listen_fd)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = listen_fd;
+	s->started_ns = s->idle_since_ns = ns_now();
+	r = ns_init(&s->ns, cfg, placeholder);
+	if (r == 0)
+		r = ns_add_mount(&s->ns, "/dev/shm");
+	if (r < 0)
+		return r;
+	s->loop = loop_new();
+	if (!s->loop)
+		return -ENOMEM;
+	return loop_add(s->loop, listen_fd, EPOLLIN, listen_ready, s);
+}
+
+void server_fini(struct server *s)
+{
+	loop_free(s->loop);
+	ns_destroy(&s->ns);
+}

@@ -1,0 +1,25 @@
+/* server.h -- shmemd's clients and the handlers of their requests. */
+#ifndef SHX_SERVER_H
+#define SHX_SERVER_H
+
+#include <stdint.h>
+
+#include "loop.h"
+#include "ns.h"
+
+struct server {
+	struct ns ns;
+	struct loop *loop;
+	int listen_fd;
+	uint64_t nclients;
+	int64_t started_ns;
+	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
+};
+
+int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
+		int listen_fd);
+void server_fini(struct server *s);
+/* True when no client is connected and no object exists. */
+int server_idle(const struct server *s);
+
+#endif

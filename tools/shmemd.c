@@ -1,0 +1,236 @@
+/* shmemd.c -- the per-user manager: startup, the socket, the main loop.
+ *
+ *   shmemd --foreground     run in the terminal (logs to stderr)
+ *   shmemd --daemon         what the library runs: detach, and return once
+ *                           the manager listens or another one already does
+ *
+ * Only one manager runs per socket: it holds an exclusive lock on the
+ * "lock" file beside the socket for its whole life, so two clients racing
+ * to start one end with one manager.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "path.h"
+#include "server.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: shmemd [--foreground | --daemon] [--pidfile FILE] [--socket PATH]\n"
+		   "The libshmemx manager: keeps the /dev/shm namespace of one user.\n"
+		   "Settings: SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT, SHMEMX_SOCKET,\n"
+		   "SHMEMX_CONFIG (see shmemd(8)).\n");
+}
+
+/* The library is preloaded into every program, maybe into us too: the
+ * manager must not manage itself. */
+static void drop_preload(char **argv)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	if (p && strstr(p, "libshmemx")) {
+		unsetenv("LD_PRELOAD");
+		execv("/proc/self/exe", argv);
+	}
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* stale: whoever made it no longer holds the lock */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	chmod(path, 0600);
+	return fd;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Detaches; the returned fd is written once the manager knows whether it
+ * runs ('1') or another one does ('0'), which ends the waiting parent. */
+static int daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+	char c = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	if (fork() > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		_exit(1);
+	return p[1];
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' }, { "daemon", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' }, { "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },	  { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct shx_config cfg;
+	struct server srv;
+	char sock[SHX_PATH_MAX], dir[SHX_PATH_MAX], lockpath[SHX_PATH_MAX + 16];
+	char placeholder[SHX_PATH_MAX + 16], err[256] = "";
+	const char *pidfile = NULL;
+	int daemon = 0, ready = -1, lockfd, lfd, o, r;
+	const struct shx_mount *mnts;
+
+	drop_preload(argv);
+	while ((o = getopt_long(argc, argv, "fdp:s:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': daemon = 0; break;
+		case 'd': daemon = 1; break;
+		case 'p': pidfile = optarg; break;
+		case 's': setenv("SHMEMX_SOCKET", optarg, 1); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts("shmemd " PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	shx_log_init("shmemd");
+	if (shx_config_load(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "shmemd: %s\n", err);
+		return 2;
+	}
+	if (shx_socket_path(sock, sizeof(sock)) < 0 || shx_socket_dir(sock, dir, sizeof(dir)) < 0) {
+		fprintf(stderr, "shmemd: bad socket path\n");
+		return 2;
+	}
+	r = shx_make_private_dir(dir);
+	if (r < 0) {
+		fprintf(stderr, "shmemd: %s: %s\n", dir, strerror(-r));
+		return 1;
+	}
+	if (daemon) {
+		ready = daemonize();
+		if (ready < 0)
+			return 1;
+		int null = open("/dev/null", O_RDWR);
+		snprintf(lockpath, sizeof(lockpath), "%s/shmemd.log", dir);
+		int log = open(lockpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(log >= 0 ? log : null, 2);
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s/lock", dir);
+	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (ready >= 0 && write(ready, "0", 1) < 0)
+			return 1;
+		if (!daemon)
+			fprintf(stderr, "shmemd: another manager runs on %s\n", sock);
+		return daemon ? 0 : 1;
+	}
+	snprintf(placeholder, sizeof(placeholder), "%s/empty", dir);
+	if (mkdir(placeholder, 0500) < 0 && errno != EEXIST) {
+		shx_log("%s: %s", placeholder, strerror(errno));
+		return 1;
+	}
+	raise_nofile();
+	lfd = listen_on(sock);
+	if (lfd < 0) {
+		shx_log("%s: %s", sock, strerror(-lfd));
+		return 1;
+	}
+	shx_mounts_init();
+	r = server_init(&srv, &cfg, placeholder, lfd);
+	for (int i = 1, n = shx_mounts(&mnts); r == 0 && i < n; i++)
+		r = ns_add_mount(&srv.ns, mnts[i].prefix);
+	if (r < 0) {
+		shx_log("cannot start: %s", strerror(-r));
+		return 1;
+	}
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "we");
+
+		if (f) {
+			fprintf(f, "%d\n", (int)getpid());
+			fclose(f);
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (ready >= 0) {
+		if (write(ready, "1", 1) < 0)
+			return 1;
+		close(ready);
+	}
+	shx_debug("listening on %s", sock);
+	while (!stop) {
+		r = loop_run_once(srv.loop, 1000);
+		if (r < 0 && r != -EINTR) {
+			shx_log("event loop: %s", strerror(-r));
+			break;
+		}
+		if (server_idle(&srv) && srv.idle_since_ns &&
+		    ns_now() - srv.idle_since_ns >= (int64_t)cfg.idle_timeout * 1000000000) {
+			shx_debug("idle for %us, exiting", cfg.idle_timeout);
+			break;
+		}
+	}
+	/* Unlink the socket only while we still hold the lock, so that it is
+	 * never a successor's socket that goes. */
+	unlink(sock);
+	if (pidfile)
+		unlink(pidfile);
+	server_fini(&srv);
+	close(lfd);
+	close(lockfd);
+	return 0;
+}
