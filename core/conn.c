@@ -185,6 +185,13 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 	return 0;
 }
 
+int shx_call_on(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
+{
+	if (fd)
+		*fd = -1;
+	return roundtrip(sock, req, rep, fd, fd_flags);
+}
+
 static int slot_take(void)
 {
 	for (int i = 0; i < NSLOTS; i++)
