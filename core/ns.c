@@ -10,7 +10,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "ns.h"
+#include "path.h"
 
 #define PAGE 4096ULL
 #define MAY_EXEC 1
@@ -221,9 +224,9 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr, uint
 			close(fd);
 		return NULL;
 	}
-	/* The memfd is only ever opened by the manager, which does its own
-	 * permission checks; keep its mode out of the way. */
-	fchmod(fd, 0700);
+	/* The memfd keeps the mode memfd_create gave it: only the manager
+	 * opens it (doing tmpfs's permission checks itself), and a chmod
+	 * here would move its ctime past its mtime. */
 	ip = calloc(1, sizeof(*ip));
 	if (!ip) {
 		close(fd);
@@ -237,7 +240,10 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr, uint
 	ip->gid = cr->gid;
 	ip->memfd = fd;
 	ip->creator_pid = cr->pid;
-	ip->created_ns = ip->atime_ns = ip->mtime_ns = ip->ctime_ns = ns_now();
+	ip->created_ns = ns_now();
+	/* the memfd's own times, so that a new file's ctime is its mtime */
+	ip->atime_ns = ip->mtime_ns = ip->ctime_ns =
+		st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	ip->next_offset = 2;
 	ip->hnext = ns->itab[ihash(ns, ip->ino)];
 	ns->itab[ihash(ns, ip->ino)] = ip;
@@ -350,7 +356,10 @@ struct nameidata {
 	struct ns_inode *inode; /* what the path names, NULL if the last is missing */
 	int trailing;		/* the path ends with '/' */
 	int dots;		/* the last component is "." (1) or ".." (2) */
+	char buf[SHX_PATH_MAX]; /* the path after ".." left a mount for another */
 };
+
+#define REDIRECT 4001 /* walk_once: ".." led into another mount, go on at nd->buf */
 
 static struct ns_mount *find_mount(struct ns *ns, const char *path)
 {
@@ -363,8 +372,27 @@ static struct ns_mount *find_mount(struct ns *ns, const char *path)
 	return NULL;
 }
 
-static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
-		struct nameidata *nd)
+static struct ns_mount *mount_of(struct ns *ns, const struct ns_inode *root);
+
+/* ".." out of a mount root: the rest of the path goes on from the real
+ * parent directory, which may lead back into a mount (/dev/shm/../shm/x). */
+static int leave_mount(struct ns *ns, const struct ns_inode *root, const char *rest,
+		       struct nameidata *nd)
+{
+	const struct ns_mount *m = mount_of(ns, root);
+	char tmp[SHX_PATH_MAX];
+	size_t up = strrchr(m->prefix, '/') - m->prefix;
+	int n = snprintf(tmp, sizeof(tmp), "%.*s/%s", (int)up, m->prefix, rest);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (shx_path_classify(tmp, nd->buf, sizeof(nd->buf)) < 0 || !find_mount(ns, nd->buf))
+		return -SHX_EESCAPE;
+	return -REDIRECT;
+}
+
+static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		     struct nameidata *nd)
 {
 	struct ns_inode *cur;
 	const char *p = path;
@@ -385,7 +413,6 @@ static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const 
 		if (!*p)
 			return -ENOENT;
 	}
-	memset(nd, 0, sizeof(*nd));
 	for (;;) {
 		const char *c, *e;
 		size_t n;
@@ -423,7 +450,7 @@ static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const 
 		}
 		if (n == 2 && c[0] == '.' && c[1] == '.') {
 			if (!cur->parent)
-				return -SHX_EESCAPE;
+				return leave_mount(ns, cur, p, nd);
 			cur = cur->parent;
 			if (last) {
 				nd->dir = nd->inode = cur;
@@ -447,6 +474,23 @@ static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const 
 		if (!S_ISDIR(d->inode->mode))
 			return -ENOTDIR;
 		cur = d->inode;
+	}
+}
+
+static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		struct nameidata *nd)
+{
+	for (int hops = 0;; hops++) {
+		int r;
+
+		memset(nd, 0, offsetof(struct nameidata, buf));
+		r = walk_once(ns, cr, start, path, nd);
+		if (r != -REDIRECT)
+			return r;
+		if (hops == 8)
+			return -ELOOP;
+		path = nd->buf;
+		start = 0;
 	}
 }
 
@@ -517,7 +561,11 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		return open_tmpfile(ns, cr, &nd, flags, mode, ipp);
 	ip = nd.inode;
 	if (flags & O_CREAT) {
-		if (!nd.last || nd.trailing)
+		/* do_open: the mount root, "." and ".." exist and are
+		 * directories */
+		if (!nd.last)
+			return (flags & O_EXCL) ? -EEXIST : -EISDIR;
+		if (nd.trailing)
 			return -EISDIR;
 		if (ip && (flags & O_EXCL))
 			return -EEXIST;
@@ -686,6 +734,256 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 	}
 	(void)ns;
 	return 0;
+}
+
+/* --- setattr: setattr_prepare, notify_change, shmem_setattr ------------- */
+
+static int owner_or_cap(const struct shx_cred *cr, const struct ns_inode *ip)
+{
+	return cr->uid == 0 || cr->uid == ip->uid;
+}
+
+static int set_times(struct ns_inode *ip, const struct shx_req *q)
+{
+	int64_t now = ns_now();
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+	const int64_t t[2] = { q->atime_ns, q->mtime_ns };
+
+	for (int i = 0; i < 2; i++) {
+		if (!(q->flags & (i ? SHX_SET_MTIME : SHX_SET_ATIME)))
+			continue;
+		if (t[i] == SHX_TIME_NOW)
+			ts[i] = (struct timespec){ 0, UTIME_NOW };
+		else
+			ts[i] = (struct timespec){ t[i] / 1000000000, t[i] % 1000000000 };
+		if (ts[i].tv_nsec < 0) {
+			ts[i].tv_sec--;
+			ts[i].tv_nsec += 1000000000;
+		}
+	}
+	/* A file's times are its memfd's, which the kernel keeps. */
+	if (S_ISREG(ip->mode))
+		return futimens(ip->memfd, ts) < 0 ? -errno : 0;
+	for (int i = 0; i < 2; i++) {
+		int64_t v = ts[i].tv_nsec == UTIME_OMIT ? -1
+			    : ts[i].tv_nsec == UTIME_NOW ? now
+							 : ts[i].tv_sec * 1000000000 + ts[i].tv_nsec;
+
+		if (v != -1)
+			*(i ? &ip->mtime_ns : &ip->atime_ns) = v;
+	}
+	return 0;
+}
+
+int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
+	       const struct shx_req *q)
+{
+	unsigned f = q->flags;
+	int r;
+
+	if (f & SHX_SET_SIZE) {
+		uint64_t granted;
+
+		if (S_ISDIR(ip->mode))
+			return -EISDIR;
+		if ((int64_t)q->size < 0)
+			return -EINVAL;
+		r = permission(cr, ip, MAY_WRITE);
+		if (r < 0)
+			return r;
+		r = ns_reserve(ns, ip, q->size, 0, &granted);
+		if (r < 0)
+			return r;
+		if (ftruncate(ip->memfd, q->size) < 0)
+			r = -errno;
+		ns_sync(ns, ip);
+		return r;
+	}
+	/* inode_owner_or_capable for chmod and explicit times; chown needs
+	 * CAP_CHOWN, or is the owner changing the group to one of its own */
+	if ((f & SHX_SET_MODE) && !owner_or_cap(cr, ip))
+		return -EPERM;
+	if ((f & SHX_SET_UID) && q->uid != ip->uid && cr->uid != 0)
+		return -EPERM;
+	if ((f & SHX_SET_GID) && q->gid != ip->gid && cr->uid != 0 &&
+	    (cr->uid != ip->uid || q->gid != cr->gid))
+		return -EPERM;
+	if (f & (SHX_SET_ATIME | SHX_SET_MTIME)) {
+		int now = (!(f & SHX_SET_ATIME) || q->atime_ns == SHX_TIME_NOW) &&
+			  (!(f & SHX_SET_MTIME) || q->mtime_ns == SHX_TIME_NOW);
+
+		/* utimensat: "now" needs write access, any other time ownership */
+		if (!owner_or_cap(cr, ip) && (!now || permission(cr, ip, MAY_WRITE) < 0))
+			return now ? -EACCES : -EPERM;
+		r = set_times(ip, q);
+		if (r < 0)
+			return r;
+	}
+	if (f & SHX_SET_MODE) {
+		ip->mode = (ip->mode & S_IFMT) | (q->mode & 07777);
+		/* setattr_should_drop_sgid: not in the group, not capable */
+		if (cr->uid != 0 && cr->gid != ip->gid)
+			ip->mode &= ~S_ISGID;
+	}
+	if (f & (SHX_SET_UID | SHX_SET_GID)) {
+		if ((f & SHX_SET_UID) && q->uid != (uint32_t)-1)
+			ip->uid = q->uid;
+		if ((f & SHX_SET_GID) && q->gid != (uint32_t)-1)
+			ip->gid = q->gid;
+		/* chown clears set-user-ID, and set-group-ID with group exec */
+		if (!S_ISDIR(ip->mode)) {
+			ip->mode &= ~S_ISUID;
+			if (ip->mode & S_IXGRP)
+				ip->mode &= ~S_ISGID;
+		}
+	}
+	ip->ctime_ns = ns_now();
+	return 0;
+}
+
+/* --- rename: do_renameat2, vfs_rename, shmem_rename2 --------------------- */
+
+static int is_ancestor(const struct ns_inode *dir, const struct ns_inode *ip)
+{
+	for (; dir; dir = dir->parent)
+		if (dir == ip)
+			return 1;
+	return 0;
+}
+
+static int may_create_in(const struct shx_cred *cr, const struct ns_inode *dir)
+{
+	return permission(cr, dir, MAY_WRITE | MAY_EXEC);
+}
+
+static void move_dentry(struct ns *ns, struct ns_dentry *d, struct ns_inode *dir,
+			const char *name, size_t len, int *err)
+{
+	struct ns_inode *ip = d->inode;
+
+	d_delete(ns, d);
+	*err = d_add(ns, dir, name, len, ip);
+	if (S_ISDIR(ip->mode))
+		ip->parent = dir;
+}
+
+int ns_rename(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
+	      uint64_t start2, const char *to, unsigned flags)
+{
+	struct nameidata *o = malloc(sizeof(*o)), *n = malloc(sizeof(*n));
+	struct ns_inode *src, *dst;
+	struct ns_dentry *od, *nd;
+	int r, exchange = flags & RENAME_EXCHANGE;
+
+	if (!o || !n) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = -EINVAL;
+	if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
+	    ((flags & RENAME_NOREPLACE) && exchange))
+		goto out;
+	r = walk(ns, cr, start, from, o);
+	if (r == 0)
+		r = walk(ns, cr, start2, to, n);
+	if (r < 0)
+		goto out;
+	/* different mounts: different file systems */
+	r = -EXDEV;
+	if (o->dir->dev != n->dir->dev)
+		goto out;
+	/* A mount root's parent is in another file system... */
+	if ((!o->last && !o->dots) || (!n->last && !n->dots))
+		goto out;
+	/* ...while "." and ".." are busy (LAST_DOT, LAST_DOTDOT) */
+	r = -EBUSY;
+	if (!o->last || !n->last)
+		goto out;
+	src = o->inode;
+	dst = n->inode;
+	r = -ENOENT;
+	if (!src || (exchange && !dst))
+		goto out;
+	r = -EEXIST;
+	if ((flags & RENAME_NOREPLACE) && dst)
+		goto out;
+	r = -ENOTDIR;
+	if (!S_ISDIR(src->mode) && (o->trailing || (n->trailing && !exchange)))
+		goto out;
+	if (exchange && dst && !S_ISDIR(dst->mode) && n->trailing)
+		goto out;
+	r = 0;
+	if (src == dst)
+		goto out;
+	r = may_delete(cr, o->dir, src);
+	if (r == 0)
+		r = dst ? may_delete(cr, n->dir, dst) : may_create_in(cr, n->dir);
+	if (r < 0)
+		goto out;
+	/* a directory cannot move under itself */
+	r = -EINVAL;
+	if (S_ISDIR(src->mode) && is_ancestor(n->dir, src))
+		goto out;
+	if (exchange && S_ISDIR(dst->mode) && is_ancestor(o->dir, dst))
+		goto out;
+	if (dst && !exchange) {
+		r = S_ISDIR(src->mode) ? -ENOTDIR : -EISDIR;
+		if (!!S_ISDIR(src->mode) != !!S_ISDIR(dst->mode))
+			goto out;
+		r = -ENOTEMPTY;
+		if (S_ISDIR(dst->mode) && dst->nentries)
+			goto out;
+	}
+	/* a directory needs write access to itself to change its ".." */
+	if (o->dir != n->dir) {
+		if (S_ISDIR(src->mode) && (r = permission(cr, src, MAY_WRITE)) < 0)
+			goto out;
+		if (exchange && S_ISDIR(dst->mode) && (r = permission(cr, dst, MAY_WRITE)) < 0)
+			goto out;
+	}
+	od = d_lookup(ns, o->dir, o->last, o->lastlen);
+	nd = dst ? d_lookup(ns, n->dir, n->last, n->lastlen) : NULL;
+	r = 0;
+	if (exchange) {
+		/* swap what the two names point at */
+		od->inode = dst;
+		nd->inode = src;
+		if (src->dentry == od)
+			src->dentry = nd;
+		if (dst->dentry == nd)
+			dst->dentry = od;
+		if (S_ISDIR(src->mode) != S_ISDIR(dst->mode)) {
+			o->dir->nlink += S_ISDIR(dst->mode) ? 1 : -1;
+			n->dir->nlink += S_ISDIR(src->mode) ? 1 : -1;
+		}
+		if (S_ISDIR(src->mode))
+			src->parent = n->dir;
+		if (S_ISDIR(dst->mode))
+			dst->parent = o->dir;
+		dst->ctime_ns = ns_now();
+	} else {
+		if (dst) {
+			d_delete(ns, nd);
+			dst->nlink -= S_ISDIR(dst->mode) ? 2 : 1;
+			if (S_ISDIR(dst->mode))
+				n->dir->nlink--;
+			dst->ctime_ns = ns_now();
+			if (dst->nlink == 0 && dst->holders == 0)
+				free_inode(ns, dst);
+		}
+		if (S_ISDIR(src->mode) && o->dir != n->dir) {
+			o->dir->nlink--;
+			n->dir->nlink++;
+		}
+		move_dentry(ns, od, n->dir, n->last, n->lastlen, &r);
+	}
+	src->ctime_ns = ns_now();
+	dir_touch(o->dir);
+	dir_touch(n->dir);
+out:
+	free(o);
+	free(n);
+	return r;
 }
 
 static int emit(struct shx_rep *rep, uint64_t ino, uint64_t cookie, unsigned type,

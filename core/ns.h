@@ -97,6 +97,15 @@ int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	      int mode, int flags);
 int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a);
+
+/* chmod, chown, utimensat, truncate: what q->flags (SHX_SET_*) names,
+ * with the permission rules of setattr_prepare. */
+int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
+	       const struct shx_req *q);
+/* renameat2(2) within one mount, RENAME_NOREPLACE and RENAME_EXCHANGE
+ * included; -EXDEV across mounts. */
+int ns_rename(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
+	      uint64_t start2, const char *to, unsigned flags);
 /* Fills rep->data with the entries of a directory from cookie on ("." is
  * cookie 0, ".." cookie 1); rep->value is the cookie to continue with and
  * SHX_HF_EOF is set after the last entry. */

@@ -79,7 +79,7 @@ static size_t get_str(struct cur *c, char *s, size_t cap)
 		return 0;
 	}
 	get_bytes(c, s, n);
-	if (c->bad || memchr(s, 0, n))
+	if (!c->bad && memchr(s, 0, n))
 		c->bad = 1;
 	s[c->bad ? 0 : n] = 0;
 	return c->bad ? 0 : n;
@@ -154,10 +154,14 @@ size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap)
 	put(&c, req->flags, 4);
 	put(&c, req->mode, 4);
 	put(&c, req->aux, 4);
-	if (req->pathlen >= SHX_PATH_MAX)
+	put(&c, req->uid, 4);
+	put(&c, req->gid, 4);
+	put(&c, req->atime_ns, 8);
+	put(&c, req->mtime_ns, 8);
+	if (req->pathlen >= SHX_PATH_MAX || req->path2len >= SHX_PATH_MAX)
 		c.bad = 1;
-	else
-		put_str(&c, req->path, req->pathlen);
+	put_str(&c, req->path, req->pathlen);
+	put_str(&c, req->path2, req->path2len);
 	return finish(&c);
 }
 
@@ -174,7 +178,12 @@ int shx_req_decode(const uint8_t *buf, size_t len, struct shx_req *req)
 	req->flags = get(&c, 4);
 	req->mode = get(&c, 4);
 	req->aux = get(&c, 4);
+	req->uid = get(&c, 4);
+	req->gid = get(&c, 4);
+	req->atime_ns = get(&c, 8);
+	req->mtime_ns = get(&c, 8);
 	req->pathlen = get_str(&c, req->path, sizeof(req->path));
+	req->path2len = get_str(&c, req->path2, sizeof(req->path2));
 	if (c.bad || c.off != len || (req->hflags & ~SHX_HF_NOREPLY))
 		return -EBADMSG;
 	return 0;
@@ -230,15 +239,25 @@ int shx_rep_decode(const uint8_t *buf, size_t len, struct shx_rep *rep)
 	return r;
 }
 
-int shx_req_set_path(struct shx_req *req, const char *path)
+static int set_str(char *dst, uint16_t *len, const char *src)
 {
-	size_t n = strnlen(path, SHX_PATH_MAX);
+	size_t n = strnlen(src, SHX_PATH_MAX);
 
 	if (n >= SHX_PATH_MAX)
 		return -ENAMETOOLONG;
-	memcpy(req->path, path, n + 1);
-	req->pathlen = n;
+	memcpy(dst, src, n + 1);
+	*len = n;
 	return 0;
+}
+
+int shx_req_set_path(struct shx_req *req, const char *path)
+{
+	return set_str(req->path, &req->pathlen, path);
+}
+
+int shx_req_set_path2(struct shx_req *req, const char *path)
+{
+	return set_str(req->path2, &req->path2len, path);
 }
 
 /* Records inside rep->data use the same cursor. */
@@ -358,7 +377,8 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_GETATTR] = "getattr", [SHX_OP_ACCESS] = "access",
 		[SHX_OP_RESERVE] = "reserve", [SHX_OP_SYNC] = "sync",
 		[SHX_OP_READDIR] = "readdir", [SHX_OP_STATS] = "stats",
-		[SHX_OP_LS] = "ls",
+		[SHX_OP_LS] = "ls",	      [SHX_OP_SETATTR] = "setattr",
+		[SHX_OP_RENAME] = "rename",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

@@ -17,7 +17,7 @@
 #define SHX_PROTO_VERSION 1
 #define SHX_HDR_LEN 12
 #define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
-#define SHX_REQ_MAX (SHX_HDR_LEN + 30 + SHX_PATH_MAX)
+#define SHX_REQ_MAX (SHX_HDR_LEN + 56 + 2 * SHX_PATH_MAX)
 #define SHX_DATA_MAX 32768
 #define SHX_REP_HEAD 100 /* a reply's fixed part; its data follows */
 #define SHX_REP_MAX (SHX_REP_HEAD + SHX_DATA_MAX)
@@ -36,6 +36,9 @@ enum shx_op {
 	SHX_OP_READDIR,	  /* ino, size: cookie, aux: room for data -> data: dirents, value: next cookie */
 	SHX_OP_STATS,	  /* -> data: one shx_stats record */
 	SHX_OP_LS,	  /* size: cookie, aux: room for data -> data: shx_obj records, value: next cookie */
+	SHX_OP_SETATTR,	  /* path (relative to ino), or ino alone; flags: SHX_SET_*,
+			     mode, uid, gid, atime_ns, mtime_ns, size */
+	SHX_OP_RENAME,	  /* ino/path -> size/path2 (start dir, path), flags: RENAME_* */
 	SHX_OP_MAX
 };
 
@@ -50,6 +53,17 @@ enum shx_op {
 
 /* SHX_OP_RESERVE flags */
 #define SHX_RESERVE_PARTIAL 0x1 /* grant as much as is free, like a short write */
+
+/* SHX_OP_SETATTR: what to change (notify_change's ATTR_*) */
+#define SHX_SET_MODE 0x01
+#define SHX_SET_UID 0x02
+#define SHX_SET_GID 0x04
+#define SHX_SET_ATIME 0x08
+#define SHX_SET_MTIME 0x10
+#define SHX_SET_SIZE 0x20    /* truncate(2) by path */
+#define SHX_SET_NOFOLLOW 0x40
+/* atime_ns/mtime_ns values with a meaning of their own */
+#define SHX_TIME_NOW INT64_MIN
 
 /* Inode attributes, as the manager knows them. */
 struct shx_attr {
@@ -73,8 +87,12 @@ struct shx_req {
 	uint32_t flags;
 	uint32_t mode;
 	uint32_t aux;
+	uint32_t uid, gid;
+	int64_t atime_ns, mtime_ns;
 	uint16_t pathlen; /* without the NUL */
+	uint16_t path2len;
 	char path[SHX_PATH_MAX];
+	char path2[SHX_PATH_MAX]; /* the second path of a rename */
 };
 
 struct shx_rep {
@@ -127,6 +145,7 @@ int shx_rep_decode(const uint8_t *buf, size_t len, struct shx_rep *rep);
 int shx_rep_decode_head(const uint8_t *head, size_t total, struct shx_rep *rep);
 
 int shx_req_set_path(struct shx_req *req, const char *path);
+int shx_req_set_path2(struct shx_req *req, const char *path);
 
 /* Record lists inside a reply's data.  The append functions return 0, or
  * -ENOSPC when the record does not fit (the reply is then full). */

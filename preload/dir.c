@@ -98,10 +98,11 @@ SHX_EXPORT DIR *opendir(const char *path)
 
 	if (r == 0)
 		return REAL(opendir)(path);
-	if (r > 0)
+	if (r > 0) {
 		r = shx_open(&p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (r == -SHX_EESCAPE)
-		return REAL(opendir)(p.path);
+		if (r == -SHX_EESCAPE)
+			return REAL(opendir)(p.path);
+	}
 	if (r < 0) {
 		errno = -r;
 		return NULL;

@@ -74,6 +74,20 @@ int shx_open(const struct shx_path *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* fd or -errno; a path that ".." leads out of the mounts is the real file
+ * system's business. */
+int shx_open_managed(int dirfd, const struct shx_path *p, int flags, mode_t mode)
+{
+	int r = shx_open(p, flags, mode);
+
+	if (r == -SHX_EESCAPE) {
+		r = REAL(openat)(dirfd, p->path, flags, mode);
+		if (r < 0)
+			r = -errno;
+	}
+	return r;
+}
+
 static int open_at(int dirfd, const char *path, int flags, mode_t mode,
 		   int (*real)(int, const char *, int, ...))
 {
@@ -82,13 +96,7 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode,
 
 	if (r == 0)
 		return real(dirfd, path, flags, mode);
-	if (r > 0) {
-		r = shx_open(&p, flags, mode);
-		/* ".." led out of the mount: the real file system's business */
-		if (r == -SHX_EESCAPE)
-			return real(dirfd, p.path, flags, mode);
-	}
-	return shx_ret(r);
+	return shx_ret(r < 0 ? r : shx_open_managed(dirfd, &p, flags, mode));
 }
 
 static mode_t mode_arg(int flags, va_list ap)
@@ -210,4 +218,9 @@ SHX_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 SHX_EXPORT int unlink(const char *path)
 {
 	return unlinkat(AT_FDCWD, path, 0);
+}
+
+SHX_EXPORT int rmdir(const char *path)
+{
+	return unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }

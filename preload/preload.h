@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/time.h>
 #include <sys/uio.h>
+#include <utime.h>
 
 #include "conn.h"
 #include "fdtab.h"
@@ -91,6 +93,7 @@ struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_att
 
 /* open.c */
 int shx_open(const struct shx_path *p, int flags, mode_t mode);
+int shx_open_managed(int dirfd, const struct shx_path *p, int flags, mode_t mode);
 mode_t shx_umask(void);
 
 /* stat.c */

@@ -41,14 +41,16 @@ static FILE *open_stream(const char *path, const char *mode, FILE *(*real)(const
 	if (r > 0)
 		r = mode_flags(mode, &flags);
 	if (r == 0)
-		r = shx_open(&p, flags, 0666);
-	if (r == -SHX_EESCAPE)
-		return real(p.path, mode);
+		r = shx_open_managed(AT_FDCWD, &p, flags, 0666);
 	if (r < 0) {
 		errno = -r;
 		return NULL;
 	}
 	fd = r;
+	/* glibc's fopen starts an append-only stream at the end (ftell
+	 * says so at once); fdopen would not. */
+	if ((flags & O_APPEND) && (flags & O_ACCMODE) == O_WRONLY)
+		lseek(fd, 0, SEEK_END);
 	f = fdopen(fd, mode);
 	if (!f) {
 		saved = errno;

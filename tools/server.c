@@ -270,12 +270,31 @@ static int do_ls(struct client *c, const struct shx_req *q, struct shx_rep *p, i
 	return 0;
 }
 
+static int do_setattr(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ns_inode *ip = NULL;
+	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path, &ip)
+			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
+
+	if (r == 0)
+		r = ns_setattr(ns, &c->cred, ip, q);
+	if (r == 0)
+		r = ns_getattr(ns, ip, &p->attr);
+	return r;
+}
+
+static int do_rename(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return ns_rename(&c->srv->ns, &c->cred, q->ino, q->path, q->size, q->path2, q->flags);
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
 	[SHX_OP_GETATTR] = do_getattr, [SHX_OP_ACCESS] = do_access,   [SHX_OP_RESERVE] = do_reserve,
 	[SHX_OP_SYNC] = do_sync,       [SHX_OP_READDIR] = do_readdir, [SHX_OP_STATS] = do_stats,
-	[SHX_OP_LS] = do_ls,
+	[SHX_OP_LS] = do_ls,	       [SHX_OP_SETATTR] = do_setattr, [SHX_OP_RENAME] = do_rename,
 };
 
 /* --- connections --------------------------------------------------------- */

@@ -1,0 +1,2259 @@
+/* tests/diff/scenarios.c -- the scenarios of the differential test and their
+ * table.  Each scenario makes calls on /dev/shm and records what it sees with
+ * the API of diff.h; the kernel's tmpfs gives the expected lines.  Scenarios
+ * go on after a failed step (the next calls then fail with EBADF and the
+ * like, which the comparison shows), create objects only through path(),
+ * shmname() and objname(), and unlink them before returning. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "diff.h"
+
+/* ============================================================ shm_open */
+
+static void sc_shm_create_excl(void)
+{
+	int fd, fd2;
+
+	fd = obs_shm_open("shm_open O_CREAT|O_EXCL|O_RDWR 0600", "a",
+			  O_CREAT | O_EXCL | O_RDWR, 0600);
+	obs_fstat("fstat", fd);
+	xclose(obs_shm_open("shm_open O_CREAT|O_EXCL on existing", "a",
+			    O_CREAT | O_EXCL | O_RDWR, 0600));
+	/* the mode argument only applies to a new object */
+	fd2 = obs_shm_open("shm_open O_CREAT on existing 0644", "a",
+			   O_CREAT | O_RDWR, 0644);
+	obs_fstat("fstat second fd", fd2);
+	obs_pstat("stat path", path("a"));
+	obs_ret("shm_unlink", shm_unlink(shmname("a")));
+	obs_ret("shm_unlink again", shm_unlink(shmname("a")));
+	xclose(obs_shm_open("shm_open without O_CREAT after unlink", "a",
+			    O_RDWR, 0));
+	obs_pstat("stat path after unlink", path("a"));
+	xclose(fd);
+	xclose(fd2);
+}
+
+static void sc_shm_names(void)
+{
+	static const char *bad[] = { "", "/", "//", ".", ".." };
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		fd = shm_open(bad[i], O_CREAT | O_RDWR, 0600);
+		obs_fd(fmt("shm_open \"%s\" O_CREAT|O_RDWR", bad[i]), fd);
+		xclose(fd);
+		obs_ret(fmt("shm_unlink \"%s\"", bad[i]), shm_unlink(bad[i]));
+	}
+	fd = shm_open(fmt("%s/b", shmname("a")), O_CREAT | O_RDWR, 0600);
+	obs_fd("shm_open \"/<name>/b\"", fd);
+	xclose(fd);
+	obs_ret("shm_unlink \"/<name>/b\"",
+		shm_unlink(fmt("%s/b", shmname("a"))));
+	/* leading slashes are stripped, any number of them */
+	fd = shm_open(fmt("//%s", objname("a")), O_CREAT | O_RDWR, 0600);
+	obs_fd("shm_open \"//<name>\"", fd);
+	obs_pstat("stat path of \"//<name>\"", path("a"));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	fd = shm_open(objname("a"), O_RDWR, 0);
+	obs_fd("shm_open without leading slash", fd);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	obs_ret("shm_unlink \"///<name>\"",
+		shm_unlink(fmt("///%s", objname("a"))));
+	obs_pstat("stat path after unlink", path("a"));
+}
+
+static void sc_shm_name_length(void)
+{
+	/* glibc 2.36 hands names of up to 259 chars to the kernel and fails
+	 * longer ones itself, with other errnos */
+	static const size_t lens[] = { 254, 255, 256, 259, 260, 300 };
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		const char *tag = tag_of_len(lens[i]);
+		fd = shm_open(shmname(tag), O_CREAT | O_RDWR, 0600);
+		obs_fd(fmt("shm_open name of %zu chars", lens[i]), fd);
+		xclose(fd);
+		obs_ret(fmt("shm_unlink name of %zu chars", lens[i]),
+			shm_unlink(shmname(tag)));
+	}
+}
+
+static void sc_shm_rdonly(void)
+{
+	int fd, ro;
+	void *m;
+
+	fd = obs_shm_open("shm_open O_CREAT|O_RDWR", "a", O_CREAT | O_RDWR,
+			  0644);
+	obs_write("write", fd, "hello");
+	xclose(fd);
+	ro = obs_shm_open("shm_open O_RDONLY", "a", O_RDONLY, 0);
+	obs_fdflags("flags", ro);
+	obs_write("write on O_RDONLY", ro, "x");
+	obs_ret("ftruncate on O_RDONLY", ftruncate(ro, 0));
+	obs_ret("fallocate on O_RDONLY", fallocate(ro, 0, 0, PAGE));
+	obs_read("read", ro, 16);
+	obs_mmap("mmap PROT_WRITE MAP_SHARED on O_RDONLY", PAGE,
+		 PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
+	m = obs_mmap("mmap PROT_READ MAP_SHARED", PAGE, PROT_READ, MAP_SHARED,
+		     ro, 0);
+	if (m) {
+		obs_data("mapping", m, 6);
+		munmap(m, PAGE);
+	}
+	obs_fstat("fstat", ro);
+	xclose(ro);
+	obs_ret("shm_unlink", shm_unlink(shmname("a")));
+}
+
+static void sc_shm_flags(void)
+{
+	int fd, fd2;
+	mode_t old;
+
+	fd = obs_shm_open("shm_open O_CREAT|O_RDWR", "a", O_CREAT | O_RDWR,
+			  0666);
+	obs_fdflags("flags (glibc adds O_CLOEXEC)", fd);
+	obs_fstat("fstat (umask 022)", fd);
+	obs_write("write", fd, "some data");
+	fd2 = obs_shm_open("shm_open O_RDWR|O_TRUNC", "a", O_RDWR | O_TRUNC,
+			   0);
+	obs_fstat("fstat after O_TRUNC", fd);
+	xclose(fd2);
+	fd2 = obs_shm_open("shm_open O_RDONLY", "a", O_RDONLY, 0);
+	obs_fdflags("flags", fd2);
+	xclose(fd2);
+	old = umask(027);
+	fd2 = obs_shm_open("shm_open b O_CREAT 0666 under umask 027", "b",
+			   O_CREAT | O_RDWR, 0666);
+	umask(old);
+	obs_fstat("fstat b", fd2);
+	xclose(fd2);
+	xclose(fd);
+	obs_ret("shm_unlink a", shm_unlink(shmname("a")));
+	obs_ret("shm_unlink b", shm_unlink(shmname("b")));
+}
+
+static void create_with_data(void *arg)
+{
+	int fd = obs_shm_open("shm_open O_CREAT|O_EXCL|O_RDWR", "a",
+			      O_CREAT | O_EXCL | O_RDWR, 0640);
+	obs_write("write", fd, (const char *)arg);
+	/* exits without closing: the object must outlive the process */
+}
+
+static void sc_shm_child_persist(void)
+{
+	int fd;
+
+	obs_child("child creates the object and exits", create_with_data,
+		  "made by the child");
+	fd = obs_shm_open("shm_open in parent", "a", O_RDONLY, 0);
+	obs_fstat("fstat", fd);
+	obs_read("read", fd, 64);
+	xclose(fd);
+	obs_ret("shm_unlink", shm_unlink(shmname("a")));
+}
+
+static void sc_shm_unlink_open(void)
+{
+	int fd, fd2;
+
+	fd = obs_shm_open("shm_open", "a", O_CREAT | O_RDWR, 0600);
+	obs_write("write", fd, "still here");
+	obs_ret("shm_unlink while open", shm_unlink(shmname("a")));
+	obs_fstat("fstat after unlink", fd);
+	obs_pread("pread after unlink", fd, 64, 0);
+	obs_pwrite("pwrite after unlink", fd, "STILL", 0);
+	obs_pread("pread after unlink", fd, 64, 0);
+	fd2 = obs_shm_open("shm_open same name again", "a", O_CREAT | O_RDWR,
+			   0600);
+	obs_fstat("fstat new object", fd2);
+	obs_fstat("fstat old object", fd);
+	xclose(fd2);
+	xclose(fd);
+	obs_ret("shm_unlink new object", shm_unlink(shmname("a")));
+}
+
+/* Both processes map the object while both are alive; each sees the
+ * other's stores without any msync. */
+static void sc_shm_mmap_two_procs(void)
+{
+	int fd, to_child[2], to_parent[2];
+	char *m;
+	pid_t pid;
+
+	fd = obs_shm_open("shm_open", "a", O_CREAT | O_RDWR, 0600);
+	obs_ret("ftruncate", ftruncate(fd, PAGE));
+	m = obs_mmap("parent mmap", PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     fd, 0);
+	if (!m || pipe(to_child) != 0 || pipe(to_parent) != 0) {
+		obs("setup failed");
+		goto out;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int cfd;
+		char *cm;
+		child_mode();
+		close(to_child[1]);
+		close(to_parent[0]);
+		/* its own open and mapping, not the inherited ones */
+		cfd = obs_shm_open("shm_open", "a", O_RDWR, 0);
+		cm = obs_mmap("mmap", PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      cfd, 0);
+		if (cm)
+			memcpy(cm, "from child", 10);
+		sync_post(to_parent[1]);
+		if (sync_wait(to_child[0]) && cm)
+			obs_data("mapping after parent's store", cm, 11);
+		exit(0);
+	}
+	close(to_child[0]);
+	close(to_parent[1]);
+	if (pid < 0) {
+		obs("fork failed");
+		close(to_child[1]);
+		close(to_parent[0]);
+		goto out;
+	}
+	if (sync_wait(to_parent[0]))
+		obs_data("parent mapping after child's store", m, 11);
+	memcpy(m, "from parent", 11);
+	sync_post(to_child[1]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	obs_wait("child", pid);
+	obs_pread("pread", fd, 16, 0);
+out:
+	if (m)
+		munmap(m, PAGE);
+	xclose(fd);
+	obs_ret("shm_unlink", shm_unlink(shmname("a")));
+}
+
+/* ======================================================== open family */
+
+static void sc_open_creat_umask(void)
+{
+	static const struct {
+		const char *tag;
+		mode_t umask, mode;
+	} cases[] = {
+		{ "a", 022, 0666 }, { "b", 077, 0666 }, { "c", 0, 0777 },
+		{ "d", 0, 04755 },  { "e", 0777, 0666 },
+	};
+	mode_t old = umask(022);
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		umask(cases[i].umask);
+		fd = obs_open(fmt("open %s O_CREAT|O_RDWR %04o umask %03o",
+				  cases[i].tag, (unsigned)cases[i].mode,
+				  (unsigned)cases[i].umask),
+			      path(cases[i].tag), O_CREAT | O_RDWR,
+			      cases[i].mode);
+		obs_fstat("fstat", fd);
+		/* the creator's fd works whatever mode the file got */
+		obs_write("write", fd, "x");
+		xclose(fd);
+	}
+	umask(0);
+	probe_open("open a O_CREAT 0600 on existing", path("a"),
+		   O_CREAT | O_RDWR, 0600);
+	obs_pstat("stat a keeps its mode", path("a"));
+	umask(old);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		rm(cases[i].tag);
+}
+
+static void sc_open_excl(void)
+{
+	xclose(mk("a", "abc"));
+	probe_open("open O_CREAT|O_EXCL on existing", path("a"),
+		   O_CREAT | O_EXCL | O_RDWR, 0644);
+	/* without O_CREAT, O_EXCL is ignored for regular files */
+	probe_open("open O_EXCL without O_CREAT on existing", path("a"),
+		   O_EXCL | O_RDWR, 0);
+	probe_open("open O_CREAT|O_EXCL on missing", path("b"),
+		   O_CREAT | O_EXCL | O_RDWR, 0644);
+	obs_pstat("stat b", path("b"));
+	probe_open("open /dev/shm O_CREAT|O_EXCL", SHM_DIR,
+		   O_CREAT | O_EXCL | O_RDWR, 0644);
+	rm("a");
+	rm("b");
+}
+
+static void sc_open_missing(void)
+{
+	probe_open("open missing O_RDONLY", path("a"), O_RDONLY, 0);
+	probe_open("open missing O_RDWR", path("a"), O_RDWR, 0);
+	probe_open("open missing O_WRONLY|O_TRUNC", path("a"),
+		   O_WRONLY | O_TRUNC, 0);
+	probe_open("open /dev/shm/nodir/x O_CREAT",
+		   fmt("%s/x", path("nodir")), O_CREAT | O_RDWR, 0644);
+	obs_pstat("stat: the failed opens created nothing", path("a"));
+	obs_pstat("stat nodir", path("nodir"));
+}
+
+static void sc_open_notdir(void)
+{
+	xclose(mk("a", "abc"));
+	probe_open("open file/x O_RDONLY", fmt("%s/x", path("a")), O_RDONLY,
+		   0);
+	probe_open("open file/x O_CREAT", fmt("%s/x", path("a")),
+		   O_CREAT | O_RDWR, 0644);
+	probe_open("open file/x/y", fmt("%s/x/y", path("a")), O_RDONLY, 0);
+	obs_pstat("stat file", path("a"));
+	rm("a");
+}
+
+static void sc_open_trailing_slash(void)
+{
+	probe_open("open missing/ O_CREAT|O_WRONLY",
+		   fmt("%s/", path("a")), O_CREAT | O_WRONLY, 0644);
+	obs_pstat("stat: nothing created", path("a"));
+	xclose(mk("a", "abc"));
+	probe_open("open file/ O_CREAT|O_WRONLY", fmt("%s/", path("a")),
+		   O_CREAT | O_WRONLY, 0644);
+	probe_open("open file/ O_RDONLY", fmt("%s/", path("a")), O_RDONLY, 0);
+	probe_open("open file/. O_RDONLY", fmt("%s/.", path("a")), O_RDONLY,
+		   0);
+	obs_pstat("stat file", path("a"));
+	rm("a");
+}
+
+static void sc_open_dir(void)
+{
+	struct stat st;
+	int fd;
+
+	probe_open("open /dev/shm O_RDWR", SHM_DIR, O_RDWR, 0);
+	probe_open("open /dev/shm O_WRONLY", SHM_DIR, O_WRONLY, 0);
+	probe_open("open /dev/shm O_CREAT|O_RDWR", SHM_DIR, O_CREAT | O_RDWR,
+		   0644);
+	probe_open("open /dev/shm/ O_RDWR", SHM_DIR "/", O_RDWR, 0);
+	fd = obs_open("open /dev/shm O_RDONLY", SHM_DIR, O_RDONLY, 0);
+	obs_dirstat("fstat", fstat(fd, &st), &st);
+	obs_read("read on directory fd", fd, 16);
+	obs_write("write on directory fd", fd, "x");
+	xclose(fd);
+	fd = obs_open("open /dev/shm/ O_RDONLY|O_DIRECTORY", SHM_DIR "/",
+		      O_RDONLY | O_DIRECTORY, 0);
+	obs_dirstat("fstat", fstat(fd, &st), &st);
+	xclose(fd);
+}
+
+static void sc_open_odirectory(void)
+{
+	xclose(mk("a", "abc"));
+	probe_open("open file O_DIRECTORY", path("a"), O_RDONLY | O_DIRECTORY,
+		   0);
+	probe_open("open missing O_DIRECTORY", path("b"),
+		   O_RDONLY | O_DIRECTORY, 0);
+	/* the combination is refused outright by recent kernels */
+	probe_open("open missing O_DIRECTORY|O_CREAT", path("b"),
+		   O_RDWR | O_DIRECTORY | O_CREAT, 0644);
+	obs_pstat("stat b", path("b"));
+	rm("a");
+}
+
+static void sc_open_name_length(void)
+{
+	char t255[NAME_MAX + 1], t256[NAME_MAX + 2], deep[PATH_MAX + 200];
+	size_t n;
+
+	/* own copies: the ring of name buffers turns over during the test */
+	snprintf(t255, sizeof t255, "%s", tag_of_len(NAME_MAX));
+	snprintf(t256, sizeof t256, "%s", tag_of_len(NAME_MAX + 1));
+
+	probe_open("open name of 255 chars O_CREAT", path(t255),
+		   O_CREAT | O_RDWR, 0644);
+	obs_pstat("stat name of 255 chars", path(t255));
+	obs_ret("unlink name of 255 chars", unlink(path(t255)));
+	probe_open("open name of 256 chars O_CREAT", path(t256),
+		   O_CREAT | O_RDWR, 0644);
+	probe_open("open name of 256 chars", path(t256), O_RDONLY, 0);
+	obs_pstat("stat name of 256 chars", path(t256));
+	obs_ret("unlink name of 256 chars", unlink(path(t256)));
+	/* short components but more than PATH_MAX in all */
+	n = (size_t)snprintf(deep, sizeof deep, "%s", SHM_DIR);
+	while (n < PATH_MAX + 10)
+		n += (size_t)snprintf(deep + n, sizeof deep - n, "/.");
+	snprintf(deep + n, sizeof deep - n, "/%s", objname("a"));
+	probe_open("open path longer than PATH_MAX O_CREAT", deep,
+		   O_CREAT | O_RDWR, 0644);
+	obs_pstat("stat path longer than PATH_MAX", deep);
+	obs_pstat("stat a: nothing created", path("a"));
+}
+
+/* form with each '@' replaced by name */
+static const char *spell(const char *form, const char *name)
+{
+	char buf[1024];
+	size_t n = 0;
+
+	for (; *form && n + strlen(name) + 1 < sizeof buf; form++) {
+		if (*form == '@') {
+			memcpy(buf + n, name, strlen(name));
+			n += strlen(name);
+		} else {
+			buf[n++] = *form;
+		}
+	}
+	buf[n] = '\0';
+	return fmt("%s", buf);
+}
+
+/* Non-canonical spellings of the same object; the kernel resolves
+ * components one by one, so "nodir/.." fails although it reads as "". */
+static void sc_open_path_forms(void)
+{
+	static const char *forms[] = {
+		"/dev/shm//@",	       "/dev/shm/./@",	     "/dev//shm/@",
+		"//dev/shm/@",	       "/dev/../dev/shm/@", "/dev/shm/../shm/@",
+		"/dev/shm/nodir/../@", "/dev/shm/@/../@",
+	};
+	size_t i;
+	int fd;
+
+	fd = mk("a", "abc");
+	obs_fstat("fstat a", fd);
+	for (i = 0; i < sizeof forms / sizeof forms[0]; i++)
+		obs_pstat(fmt("stat %s", forms[i]), spell(forms[i], objname("a")));
+	probe_open("open /dev/shm/./b O_CREAT", spell("/dev/shm/./@",
+						      objname("b")),
+		   O_CREAT | O_RDWR, 0644);
+	probe_open("open /dev//shm/c O_CREAT", spell("/dev//shm/@",
+						     objname("c")),
+		   O_CREAT | O_RDWR, 0644);
+	obs_pstat("stat b", path("b"));
+	obs_pstat("stat c", path("c"));
+	obs_list("readdir", SHM_DIR);
+	xclose(fd);
+	rm("a");
+	rm("b");
+	rm("c");
+}
+
+static void sc_open_trunc(void)
+{
+	int fd, fd2;
+
+	fd = mk("a", "hello world");
+	fd2 = obs_open("open O_WRONLY|O_TRUNC", path("a"), O_WRONLY | O_TRUNC,
+		       0);
+	obs_fstat("fstat", fd);
+	obs_write("write", fd2, "hi");
+	xclose(fd2);
+	/* Linux truncates even with O_RDONLY (the result is unspecified by
+	 * POSIX, but it is what programs on /dev/shm get) */
+	fd2 = obs_open("open O_RDONLY|O_TRUNC", path("a"), O_RDONLY | O_TRUNC,
+		       0);
+	obs_fstat("fstat", fd);
+	xclose(fd2);
+	obs_pwrite("pwrite", fd, "again", 0);
+	probe_open("open O_RDWR|O_TRUNC|O_CREAT on existing", path("a"),
+		   O_RDWR | O_TRUNC | O_CREAT, 0600);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_open_append(void)
+{
+	int fd;
+
+	xclose(mk("a", "abc"));
+	fd = obs_open("open O_WRONLY|O_APPEND", path("a"), O_WRONLY | O_APPEND,
+		      0);
+	obs_fdflags("flags", fd);
+	obs_off("offset after open", fd);
+	obs_write("write def", fd, "def");
+	obs_off("offset", fd);
+	obs_ret("lseek 0", lseek(fd, 0, SEEK_SET));
+	obs_write("write gh after lseek 0", fd, "gh");
+	obs_off("offset", fd);
+	/* Linux appends even for pwrite (a documented deviation) */
+	obs_pwrite("pwrite X at 0", fd, "X", 0);
+	obs_off("offset after pwrite", fd);
+	obs_ret("F_SETFL 0 (clear O_APPEND)", fcntl(fd, F_SETFL, 0));
+	obs_fdflags("flags", fd);
+	obs_ret("lseek 1", lseek(fd, 1, SEEK_SET));
+	obs_write("write Y", fd, "Y");
+	obs_ret("F_SETFL O_APPEND", fcntl(fd, F_SETFL, O_APPEND));
+	obs_fdflags("flags", fd);
+	obs_write("write Z", fd, "Z");
+	xclose(fd);
+	fd = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_read("read", fd, 64);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_open_cloexec(void)
+{
+	int fd;
+
+	fd = obs_open("open O_CREAT|O_RDWR|O_CLOEXEC", path("a"),
+		      O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+	obs_fdflags("flags", fd);
+	obs_ret("F_SETFD 0", fcntl(fd, F_SETFD, 0));
+	obs_fdflags("flags", fd);
+	xclose(fd);
+	fd = obs_open("open O_RDWR", path("a"), O_RDWR, 0);
+	obs_fdflags("flags", fd);
+	obs_ret("F_SETFD FD_CLOEXEC", fcntl(fd, F_SETFD, FD_CLOEXEC));
+	obs_fdflags("flags", fd);
+	xclose(fd);
+	fd = obs_open("open O_RDONLY|O_NONBLOCK", path("a"),
+		      O_RDONLY | O_NONBLOCK, 0);
+	obs_fdflags("flags", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_open_accmode(void)
+{
+	static const struct {
+		const char *name;
+		int flags;
+	} modes[] = { { "O_RDONLY", O_RDONLY },
+		      { "O_WRONLY", O_WRONLY },
+		      { "O_RDWR", O_RDWR } };
+	size_t i;
+	int fd;
+
+	xclose(mk("a", "0123456789"));
+	for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		fd = obs_open(fmt("open %s", modes[i].name), path("a"),
+			      modes[i].flags, 0);
+		obs_fdflags("flags", fd);
+		obs_read("read 4", fd, 4);
+		obs_write("write", fd, "ab");
+		obs_off("offset", fd);
+		xclose(fd);
+	}
+	obs_pstat("stat", path("a"));
+	rm("a");
+}
+
+static void sc_open64(void)
+{
+	int fd;
+
+	fd = open64(path("a"), O_CREAT | O_RDWR, 0640);
+	obs_fd("open64 O_CREAT", fd);
+	obs_write("write", fd, "sixty-four");
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	fd = openat64(AT_FDCWD, path("a"), O_RDONLY);
+	obs_fd("openat64 AT_FDCWD", fd);
+	obs_read("read", fd, 64);
+	xclose(fd);
+	fd = creat64(path("b"), 0600);
+	obs_fd("creat64", fd);
+	obs_fdflags("flags", fd);
+	xclose(fd);
+	obs_pstat("stat b", path("b"));
+	fd = open64(path("c"), O_RDONLY);
+	obs_fd("open64 missing", fd);
+	xclose(fd);
+	rm("a");
+	rm("b");
+}
+
+static void sc_openat(void)
+{
+	int fd, root;
+
+	fd = openat(AT_FDCWD, path("a"), O_CREAT | O_RDWR | O_EXCL, 0644);
+	obs_fd("openat AT_FDCWD absolute O_CREAT", fd);
+	obs_write("write", fd, "at");
+	xclose(fd);
+	/* an absolute path ignores the directory fd, even a bad one */
+	root = open("/", O_RDONLY | O_DIRECTORY);
+	fd = openat(root, path("a"), O_RDONLY);
+	obs_fd("openat dirfd=/ absolute", fd);
+	obs_read("read", fd, 8);
+	xclose(fd);
+	xclose(root);
+	fd = openat(-1, path("a"), O_RDONLY);
+	obs_fd("openat dirfd=-1 absolute", fd);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	fd = openat(AT_FDCWD, path("b"), O_RDONLY);
+	obs_fd("openat AT_FDCWD missing", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* Relative names resolved against the cwd or a directory fd that is
+ * /dev/shm are the same objects as the absolute ones. */
+static void sc_openat_relative(void)
+{
+	struct stat st;
+	int dfd, fd, fd2;
+
+	dfd = obs_open("open /dev/shm O_DIRECTORY", SHM_DIR,
+		       O_RDONLY | O_DIRECTORY, 0);
+	fd = openat(dfd, objname("a"), O_CREAT | O_RDWR, 0644);
+	obs_fd("openat dirfd relative O_CREAT", fd);
+	obs_write("write", fd, "relative");
+	obs_fstat("fstat", fd);
+	obs_pstat("stat absolute", path("a"));
+	obs_stat("fstatat dirfd relative",
+		 fstatat(dfd, objname("a"), &st, 0), &st);
+	fd2 = openat(fd, objname("a"), O_RDONLY);
+	obs_fd("openat with a file as dirfd", fd2);
+	xclose(fd2);
+	fd2 = openat(-1, objname("a"), O_RDONLY);
+	obs_fd("openat dirfd=-1 relative", fd2);
+	xclose(fd2);
+	xclose(fd);
+	obs_ret("chdir /dev/shm", chdir(SHM_DIR));
+	fd = open(objname("b"), O_CREAT | O_RDWR, 0600);
+	obs_fd("open relative to cwd O_CREAT", fd);
+	obs_fstat("fstat", fd);
+	obs_pstat("stat absolute", path("b"));
+	obs_pstat("stat ./name", fmt("./%s", objname("a")));
+	xclose(fd);
+	obs_ret("unlinkat dirfd relative", unlinkat(dfd, objname("a"), 0));
+	obs_ret("unlink relative to cwd", unlink(objname("b")));
+	obs_pstat("stat a", path("a"));
+	obs_pstat("stat b", path("b"));
+	xclose(dfd);
+}
+
+static void sc_creat(void)
+{
+	int fd;
+
+	fd = creat(path("a"), 0640);
+	obs_fd("creat 0640", fd);
+	obs_fdflags("flags", fd);
+	obs_write("write", fd, "created");
+	obs_read("read on creat fd", fd, 8);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	/* creat on an existing file truncates it and keeps its mode */
+	fd = creat(path("a"), 0600);
+	obs_fd("creat on existing", fd);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	fd = creat(fmt("%s/x", path("nodir")), 0600);
+	obs_fd("creat in missing dir", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* Whole contents of an object, through a separate open. */
+static void obs_contents(const char *label, const char *tag)
+{
+	int fd = open(path(tag), O_RDONLY);
+	if (fd < 0)
+		obs_fd(label, fd);
+	else
+		obs_pread(label, fd, 256, 0);
+	xclose(fd);
+}
+
+/* =============================================================== fopen */
+
+static FILE *obs_fopen(const char *label, const char *p, const char *mode)
+{
+	FILE *f = fopen(p, mode);
+	int e = errno;
+	obs("%s \"%s\": ret=%s errno=%s", label, mode, f ? "FILE" : "NULL",
+	    f ? "0" : errname(e));
+	return f;
+}
+
+static void probe_fopen(const char *label, const char *p, const char *mode)
+{
+	FILE *f = obs_fopen(label, p, mode);
+	if (f)
+		fclose(f);
+}
+
+static void sc_fopen_errors(void)
+{
+	probe_fopen("fopen missing", path("a"), "r");
+	probe_fopen("fopen missing", path("a"), "r+");
+	obs_pstat("stat: nothing created", path("a"));
+	probe_fopen("fopen nodir/x", fmt("%s/x", path("nodir")), "w");
+	/* glibc needs r, w or a first: "x" alone is not a mode */
+	probe_fopen("fopen", path("a"), "x");
+	probe_fopen("fopen", path("a"), "q");
+	obs_pstat("stat: nothing created", path("a"));
+	probe_fopen("fopen /dev/shm", SHM_DIR, "w");
+	probe_fopen("fopen /dev/shm", SHM_DIR, "r+");
+}
+
+static void sc_fopen_write_read(void)
+{
+	char line[64] = "";
+	FILE *f;
+	size_t n;
+
+	f = obs_fopen("fopen", path("a"), "w");
+	if (f) {
+		obs("fputs: %s",
+		    fputs("hello\nworld\n", f) == EOF ? "EOF" : "ok");
+		obs("fclose: %d", fclose(f));
+	}
+	obs_pstat("stat", path("a"));
+	f = obs_fopen("fopen", path("a"), "r");
+	if (f) {
+		obs("fgets: %s", fgets(line, sizeof line, f) ? "ok" : "NULL");
+		obs_data("line", line, (long)strlen(line));
+		obs("ftell: %ld", ftell(f));
+		n = fwrite("x", 1, 1, f);
+		obs("fwrite on \"r\" stream: %zu ferror=%d", n, ferror(f) != 0);
+		obs("fclose: %d", fclose(f));
+	}
+	f = obs_fopen("fopen (glibc reads through mmap)", path("a"), "rm");
+	if (f) {
+		n = fread(line, 1, sizeof line, f);
+		obs_data("fread", line, (long)n);
+		obs("feof: %d", feof(f) != 0);
+		obs("fclose: %d", fclose(f));
+	}
+	obs_contents("contents", "a");
+	rm("a");
+}
+
+static void sc_fopen_append(void)
+{
+	char buf[64];
+	FILE *f;
+	size_t n;
+
+	xclose(mk("a", "abc"));
+	f = obs_fopen("fopen", path("a"), "a");
+	if (f) {
+		obs("ftell after open: %ld", ftell(f));
+		fputs("def", f);
+		obs("fseek 0: %d", fseek(f, 0, SEEK_SET));
+		fputs("g", f);
+		obs("ftell after write: %ld", ftell(f));
+		obs("fclose: %d", fclose(f));
+	}
+	obs_contents("contents", "a");
+	f = obs_fopen("fopen", path("a"), "a+");
+	if (f) {
+		/* a+ reads from the start, writes at the end */
+		n = fread(buf, 1, 3, f);
+		obs_data("fread 3", buf, (long)n);
+		obs("fseek (switch to writing): %d", fseek(f, 0, SEEK_CUR));
+		fputs("h", f);
+		obs("fclose: %d", fclose(f));
+	}
+	obs_contents("contents", "a");
+	f = obs_fopen("fopen missing", path("b"), "a");
+	if (f)
+		obs("fclose: %d", fclose(f));
+	obs_pstat("stat b", path("b"));
+	rm("a");
+	rm("b");
+}
+
+static void sc_fopen_update(void)
+{
+	char buf[64];
+	FILE *f;
+	size_t n;
+
+	xclose(mk("a", "hello"));
+	f = obs_fopen("fopen", path("a"), "r+");
+	if (f) {
+		obs("ftell: %ld", ftell(f));
+		fputs("J", f);
+		obs("fseek 0: %d", fseek(f, 0, SEEK_SET));
+		n = fread(buf, 1, sizeof buf, f);
+		obs_data("fread", buf, (long)n);
+		obs("fclose: %d", fclose(f));
+	}
+	f = obs_fopen("fopen existing", path("a"), "w+");
+	if (f) {
+		obs_pstat("stat after open", path("a"));
+		fputs("new", f);
+		rewind(f);
+		n = fread(buf, 1, sizeof buf, f);
+		obs_data("fread", buf, (long)n);
+		obs("fclose: %d", fclose(f));
+	}
+	obs_pstat("stat", path("a"));
+	obs_contents("contents", "a");
+	rm("a");
+}
+
+static void sc_fopen_excl(void)
+{
+	FILE *f;
+
+	xclose(mk("a", "abc"));
+	probe_fopen("fopen existing", path("a"), "wx");
+	obs_contents("contents untouched", "a");
+	f = obs_fopen("fopen missing", path("b"), "wx");
+	if (f) {
+		fputs("exclusive", f);
+		obs("fclose: %d", fclose(f));
+	}
+	obs_contents("contents", "b");
+	probe_fopen("fopen existing", path("b"), "w+x");
+	/* "e" is O_CLOEXEC */
+	f = obs_fopen("fopen", path("a"), "re");
+	if (f) {
+		obs_fdflags("flags of fileno", fileno(f));
+		fclose(f);
+	}
+	f = obs_fopen("fopen", path("a"), "r+");
+	if (f) {
+		obs_fdflags("flags of fileno", fileno(f));
+		fclose(f);
+	}
+	f = obs_fopen("fopen", path("a"), "a");
+	if (f) {
+		obs_fdflags("flags of fileno", fileno(f));
+		fclose(f);
+	}
+	rm("a");
+	rm("b");
+}
+
+/* ======================================================= close, unlink */
+
+static void sc_close_double(void)
+{
+	int fd, fd2;
+
+	fd = mk("a", "abc");
+	fd2 = dup(fd);
+	obs_ret("close", close(fd));
+	obs_ret("close again", close(fd));
+	obs_ret("read on closed fd", read(fd, (char[4]){ 0 }, 4));
+	obs_ret("lseek on closed fd", lseek(fd, 0, SEEK_SET));
+	obs_fstat("fstat on closed fd", fd);
+	/* the dup still refers to the open file */
+	obs_pread("pread on dup", fd2, 8, 0);
+	obs_ret("close dup", close(fd2));
+	obs_ret("close dup again", close(fd2));
+	rm("a");
+}
+
+static void sc_unlink_basic(void)
+{
+	xclose(mk("a", "abc"));
+	obs_ret("unlink", unlink(path("a")));
+	obs_pstat("stat after unlink", path("a"));
+	obs_ret("unlink again", unlink(path("a")));
+	probe_open("open after unlink", path("a"), O_RDONLY, 0);
+	xclose(mk("b", "abc"));
+	obs_ret("unlinkat AT_FDCWD", unlinkat(AT_FDCWD, path("b"), 0));
+	obs_pstat("stat b", path("b"));
+}
+
+static void sc_unlink_errors(void)
+{
+	xclose(mk("a", "abc"));
+	/* removing /dev/shm needs write access to /dev first: EACCES for a
+	 * normal user, EISDIR for root */
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	obs_ret("unlink /dev/shm", unlink(SHM_DIR));
+	obs_ret("unlink /dev/shm/", unlink(SHM_DIR "/"));
+	obs_ret("unlink nodir/x", unlink(fmt("%s/x", path("nodir"))));
+	obs_ret("unlink file/x", unlink(fmt("%s/x", path("a"))));
+	obs_ret("unlink file/", unlink(fmt("%s/", path("a"))));
+	obs_ret("unlink name of 256 chars",
+		unlink(path(tag_of_len(NAME_MAX + 1))));
+	obs_ret("unlinkat file AT_REMOVEDIR",
+		unlinkat(AT_FDCWD, path("a"), AT_REMOVEDIR));
+	obs_ret("rmdir file", rmdir(path("a")));
+	obs_pstat("stat a survived", path("a"));
+	rm("a");
+}
+
+static void sc_unlink_open(void)
+{
+	int fd, fd2;
+	char *m;
+
+	fd = mk("a", "data of an unlinked file");
+	m = obs_mmap("mmap", PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	obs_ret("unlink while open and mapped", unlink(path("a")));
+	obs_fstat("fstat", fd);
+	obs_pread("pread", fd, 64, 0);
+	obs_pwrite("pwrite", fd, "DATA", 0);
+	if (m)
+		obs_data("mapping", m, 24);
+	obs_ret("ftruncate", ftruncate(fd, 2 * PAGE));
+	obs_fstat("fstat", fd);
+	fd2 = obs_open("open by name", path("a"), O_RDONLY, 0);
+	xclose(fd2);
+	fd2 = mk("a", "");
+	obs_fstat("fstat of a new file with the name", fd2);
+	obs_fstat("fstat of the unlinked file", fd);
+	if (m)
+		munmap(m, PAGE);
+	xclose(fd2);
+	xclose(fd);
+	rm("a");
+}
+
+/* ========================================================= stat family */
+
+/* stat64 is its own symbol; its result is narrowed into a struct stat,
+ * which loses nothing on 64-bit systems. */
+static void obs_stat64(const char *label, const char *p)
+{
+	struct stat64 s64;
+	struct stat st;
+	int r = stat64(p, &s64);
+
+	memset(&st, 0, sizeof st);
+	st.st_dev = s64.st_dev;
+	st.st_ino = (ino_t)s64.st_ino;
+	st.st_mode = s64.st_mode;
+	st.st_nlink = s64.st_nlink;
+	st.st_uid = s64.st_uid;
+	st.st_gid = s64.st_gid;
+	st.st_size = (off_t)s64.st_size;
+	st.st_blocks = (blkcnt_t)s64.st_blocks;
+	st.st_blksize = s64.st_blksize;
+	obs_stat(label, r, &st);
+}
+
+static void sc_stat_basic(void)
+{
+	struct stat st;
+	int fd;
+
+	fd = mk("a", "hello");
+	obs_stat("stat", stat(path("a"), &st), &st);
+	obs_stat("lstat", lstat(path("a"), &st), &st);
+	obs_fstat("fstat", fd);
+	obs_stat64("stat64", path("a"));
+	xclose(fd);
+	fd = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_fstat("fstat of another open", fd);
+	xclose(fd);
+	fd = mk("b", "");
+	obs_fstat("fstat of another file", fd);
+	xclose(fd);
+	rm("a");
+	rm("b");
+}
+
+static void sc_stat_devshm(void)
+{
+	struct stat st;
+
+	obs_dirstat("stat /dev/shm", stat(SHM_DIR, &st), &st);
+	obs_dirstat("lstat /dev/shm", lstat(SHM_DIR, &st), &st);
+	obs_dirstat("stat /dev/shm/", stat(SHM_DIR "/", &st), &st);
+	obs_dirstat("stat /dev/shm/.", stat(SHM_DIR "/.", &st), &st);
+	obs_dirstat("stat /dev/shm/..", stat(SHM_DIR "/..", &st), &st);
+	obs_dirstat("stat /dev", stat("/dev", &st), &st);
+	xclose(mk("a", ""));
+	obs_pstat("stat a", path("a"));
+	obs_dirstat("stat a/..", stat(fmt("%s/..", path("a")), &st), &st);
+	rm("a");
+}
+
+static void sc_stat_errors(void)
+{
+	struct stat st;
+
+	obs_pstat("stat missing", path("a"));
+	obs_stat("lstat missing", lstat(path("a"), &st), &st);
+	xclose(mk("a", "abc"));
+	obs_pstat("stat file/", fmt("%s/", path("a")));
+	obs_stat("lstat file/", lstat(fmt("%s/", path("a")), &st), &st);
+	obs_pstat("stat file/x", fmt("%s/x", path("a")));
+	obs_pstat("stat file/.", fmt("%s/.", path("a")));
+	obs_pstat("stat nodir/x", fmt("%s/x", path("nodir")));
+	obs_pstat("stat name of 256 chars", path(tag_of_len(NAME_MAX + 1)));
+	obs_stat("fstat -1", fstat(-1, &st), &st);
+	rm("a");
+}
+
+static void sc_fstatat(void)
+{
+	struct stat st;
+	int fd;
+
+	fd = mk("a", "at");
+	obs_fstat("fstat", fd);
+	obs_stat("fstatat AT_FDCWD", fstatat(AT_FDCWD, path("a"), &st, 0), &st);
+	obs_stat("fstatat AT_FDCWD AT_SYMLINK_NOFOLLOW",
+		 fstatat(AT_FDCWD, path("a"), &st, AT_SYMLINK_NOFOLLOW), &st);
+	obs_stat("fstatat fd \"\" AT_EMPTY_PATH",
+		 fstatat(fd, "", &st, AT_EMPTY_PATH), &st);
+	obs_stat("fstatat fd \"\" without AT_EMPTY_PATH",
+		 fstatat(fd, "", &st, 0), &st);
+	obs_stat("fstatat AT_FDCWD missing",
+		 fstatat(AT_FDCWD, path("b"), &st, 0), &st);
+	obs_stat("fstatat bad flag",
+		 fstatat(AT_FDCWD, path("a"), &st, 0x40000000), &st);
+	obs_ret("unlink", unlink(path("a")));
+	obs_stat("fstatat AT_EMPTY_PATH after unlink",
+		 fstatat(fd, "", &st, AT_EMPTY_PATH), &st);
+	xclose(fd);
+}
+
+static void sc_statx(void)
+{
+	struct statx x;
+	struct stat st;
+	int fd;
+
+	fd = mk("a", "statx data");
+	obs_fstat("fstat", fd);
+	obs_statx("statx AT_FDCWD BASIC_STATS",
+		  statx(AT_FDCWD, path("a"), 0, STATX_BASIC_STATS, &x), &x);
+	obs_statx("statx fd \"\" AT_EMPTY_PATH",
+		  statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &x), &x);
+	obs_statx("statx AT_SYMLINK_NOFOLLOW size only",
+		  statx(AT_FDCWD, path("a"), AT_SYMLINK_NOFOLLOW, STATX_SIZE,
+			&x), &x);
+	obs_statx("statx missing",
+		  statx(AT_FDCWD, path("b"), 0, STATX_BASIC_STATS, &x), &x);
+	obs_statx("statx file/",
+		  statx(AT_FDCWD, fmt("%s/", path("a")), 0, STATX_BASIC_STATS,
+			&x), &x);
+	obs_statx("statx reserved mask bit",
+		  statx(AT_FDCWD, path("a"), 0, 0x80000000U, &x), &x);
+	if (statx(AT_FDCWD, SHM_DIR, 0, STATX_BASIC_STATS, &x) == 0 &&
+	    stat(SHM_DIR, &st) == 0)
+		obs("statx /dev/shm: type=%s mode=%04o same dev as stat: %s",
+		    S_ISDIR(x.stx_mode) ? "dir" : "other",
+		    (unsigned)(x.stx_mode & 07777),
+		    makedev(x.stx_dev_major, x.stx_dev_minor) == st.st_dev ?
+			    "yes" : "no");
+	else
+		obs("statx /dev/shm: errno=%s", errname(errno));
+	xclose(fd);
+	rm("a");
+}
+
+/* tmpfs charges whole pages: st_blocks counts 512-byte units of them. */
+static void sc_stat_blocks(void)
+{
+	int fd;
+
+	fd = mk("a", "");
+	obs_fstat("empty", fd);
+	obs_pwrite("1 byte at 0", fd, "x", 0);
+	obs_fstat("fstat", fd);
+	obs_pwrite("1 byte at 4095", fd, "x", PAGE - 1);
+	obs_fstat("fstat", fd);
+	obs_pwrite("1 byte at 4096", fd, "x", PAGE);
+	obs_fstat("fstat", fd);
+	obs_pwrite("1 byte at 40960", fd, "x", 10 * PAGE);
+	obs_fstat("fstat", fd);
+	obs_ret("ftruncate 0", ftruncate(fd, 0));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* ============================================================== access */
+
+static void sc_access(void)
+{
+	xclose(mk("a", "abc"));
+	obs_ret("access F_OK", access(path("a"), F_OK));
+	obs_ret("access R_OK|W_OK", access(path("a"), R_OK | W_OK));
+	obs_ret("access missing F_OK", access(path("b"), F_OK));
+	obs_ret("access file/x F_OK", access(fmt("%s/x", path("a")), F_OK));
+	obs_ret("access bad mode", access(path("a"), 0100));
+	obs_ret("faccessat AT_FDCWD R_OK",
+		faccessat(AT_FDCWD, path("a"), R_OK, 0));
+	obs_ret("faccessat AT_EACCESS W_OK",
+		faccessat(AT_FDCWD, path("a"), W_OK, AT_EACCESS));
+	obs_ret("faccessat missing", faccessat(AT_FDCWD, path("b"), F_OK, 0));
+	obs_ret("access /dev/shm W_OK|X_OK", access(SHM_DIR, W_OK | X_OK));
+	rm("a");
+}
+
+/* Root passes read/write checks regardless of the mode bits, but needs an
+ * x bit somewhere for X_OK; the kernel decides, the euid is recorded so
+ * the expectation is readable. */
+static void sc_access_perm(void)
+{
+	int fd;
+
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	fd = mk("a", "secret");
+	obs_ret("fchmod 0000", fchmod(fd, 0));
+	xclose(fd);
+	obs_ret("access R_OK on 0000", access(path("a"), R_OK));
+	obs_ret("access W_OK on 0000", access(path("a"), W_OK));
+	obs_ret("access X_OK on 0000", access(path("a"), X_OK));
+	probe_open("open O_RDWR on 0000", path("a"), O_RDWR, 0);
+	obs_ret("chmod 0100", chmod(path("a"), 0100));
+	obs_ret("access X_OK on 0100", access(path("a"), X_OK));
+	obs_ret("chmod 0400", chmod(path("a"), 0400));
+	obs_ret("access R_OK on 0400", access(path("a"), R_OK));
+	obs_ret("access W_OK on 0400", access(path("a"), W_OK));
+	fd = shm_open(shmname("a"), O_RDWR, 0);
+	obs_fd("shm_open O_RDWR on 0400", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* =========================================================== ftruncate */
+
+static void sc_ftruncate_resize(void)
+{
+	int fd;
+
+	fd = mk("a", "0123456789");
+	obs_ret("ftruncate grow 10000", ftruncate(fd, 10000));
+	obs_fstat("fstat", fd);
+	obs_pread("pread across old end", fd, 16, 4);
+	obs_pread("pread near new end", fd, 64, 9990);
+	obs_ret("ftruncate shrink 3", ftruncate(fd, 3));
+	obs_fstat("fstat", fd);
+	obs_ret("ftruncate grow 8", ftruncate(fd, 8));
+	obs_pread("bytes past the shrink point are gone", fd, 64, 0);
+	/* the offset is not clamped by a shrink */
+	obs_off("offset", fd);
+	obs_write("write at old offset", fd, "Z");
+	obs_fstat("fstat", fd);
+	obs_ret("ftruncate 0", ftruncate(fd, 0));
+	obs_fstat("fstat", fd);
+	obs_ret("ftruncate same size 0", ftruncate(fd, 0));
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_ftruncate_errors(void)
+{
+	int fd, ro;
+
+	fd = mk("a", "abc");
+	obs_ret("ftruncate -1", ftruncate(fd, -1));
+	ro = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_ret("ftruncate on O_RDONLY", ftruncate(ro, 0));
+	xclose(ro);
+	ro = obs_open("open /dev/shm", SHM_DIR, O_RDONLY, 0);
+	obs_ret("ftruncate on directory", ftruncate(ro, 0));
+	xclose(ro);
+	obs_ret("ftruncate on closed fd", ftruncate(-1, 0));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* Holes cost nothing: only written pages count in st_blocks. */
+static void sc_ftruncate_sparse(void)
+{
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("ftruncate 1 MiB", ftruncate(fd, 256 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_pwrite("1 byte at 64 KiB", fd, "x", 16 * PAGE);
+	obs_fstat("fstat", fd);
+	obs_pwrite("1 byte at 0", fd, "y", 0);
+	obs_fstat("fstat", fd);
+	obs_ret("ftruncate 64 KiB (drops the page at 64 KiB)",
+		ftruncate(fd, 16 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_ret("ftruncate 100 (partial first page stays)", ftruncate(fd, 100));
+	obs_fstat("fstat", fd);
+	obs_pread("pread", fd, 8, 0);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_truncate_path(void)
+{
+	int fd;
+
+	fd = mk("a", "truncate me");
+	obs_ret("truncate 8", truncate(path("a"), 8));
+	obs_pread("pread", fd, 64, 0);
+	obs_ret("truncate 2 pages", truncate(path("a"), 2 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_ret("truncate -1", truncate(path("a"), -1));
+	obs_ret("truncate missing", truncate(path("b"), 0));
+	obs_ret("truncate /dev/shm", truncate(SHM_DIR, 0));
+	obs_ret("truncate file/", truncate(fmt("%s/", path("a")), 0));
+	obs_ret("truncate64 0", truncate64(path("a"), 0));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* =========================================================== fallocate */
+
+static void sc_fallocate_modes(void)
+{
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("fallocate 0 0..8192", fallocate(fd, 0, 0, 2 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_ret("fallocate KEEP_SIZE 8192..16384",
+		fallocate(fd, FALLOC_FL_KEEP_SIZE, 2 * PAGE, 2 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_pread("pread allocated range", fd, 2 * PAGE, 0);
+	obs_pread("pread past size", fd, 16, 2 * PAGE);
+	obs_ret("fallocate 0 inside (no change)", fallocate(fd, 0, 100, 100));
+	obs_fstat("fstat", fd);
+	obs_ret("fallocate 0 unaligned 10000..10001",
+		fallocate(fd, 0, 10000, 1));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_fallocate_punch(void)
+{
+	char page[PAGE];
+	int fd;
+
+	memset(page, 'p', sizeof page);
+	fd = mk("a", "");
+	obs_ret("pwrite page 0", pwrite(fd, page, PAGE, 0));
+	obs_ret("pwrite page 1", pwrite(fd, page, PAGE, PAGE));
+	obs_ret("pwrite page 2", pwrite(fd, page, PAGE, 2 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_ret("PUNCH_HOLE|KEEP_SIZE page 1",
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PAGE,
+			  PAGE));
+	obs_fstat("fstat", fd);
+	obs_pread("pread page 1", fd, PAGE, PAGE);
+	obs_pread("pread page 2", fd, PAGE, 2 * PAGE);
+	/* a partial page is zeroed but stays allocated */
+	obs_ret("PUNCH_HOLE|KEEP_SIZE 10..20",
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 10,
+			  10));
+	obs_fstat("fstat", fd);
+	obs_pread("pread 0..24", fd, 24, 0);
+	obs_ret("PUNCH_HOLE|KEEP_SIZE past the end",
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  10 * PAGE, PAGE));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_fallocate_errors(void)
+{
+	int fd, ro;
+
+	fd = mk("a", "abc");
+	obs_ret("PUNCH_HOLE without KEEP_SIZE",
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, PAGE));
+	obs_ret("COLLAPSE_RANGE",
+		fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, PAGE));
+	obs_ret("ZERO_RANGE", fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, PAGE));
+	obs_ret("INSERT_RANGE", fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, PAGE));
+	obs_ret("unknown mode 0x4000", fallocate(fd, 0x4000, 0, PAGE));
+	obs_ret("len 0", fallocate(fd, 0, 0, 0));
+	obs_ret("len -1", fallocate(fd, 0, 0, -1));
+	obs_ret("offset -1", fallocate(fd, 0, -1, PAGE));
+	obs_ret("offset+len overflows",
+		fallocate(fd, 0, INT64_MAX - 10, 100));
+	ro = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_ret("fallocate on O_RDONLY", fallocate(ro, 0, 0, PAGE));
+	xclose(ro);
+	ro = obs_open("open O_WRONLY|O_APPEND", path("a"), O_WRONLY | O_APPEND,
+		      0);
+	obs_ret("fallocate KEEP_SIZE on O_APPEND",
+		fallocate(ro, FALLOC_FL_KEEP_SIZE, 0, PAGE));
+	obs_ret("PUNCH_HOLE|KEEP_SIZE on O_APPEND",
+		fallocate(ro, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			  PAGE));
+	xclose(ro);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* posix_fallocate reports failure by its return value, errno untouched. */
+static void sc_posix_fallocate(void)
+{
+	int fd, ro;
+
+	fd = mk("a", "abc");
+	obs_err("posix_fallocate 0..3 pages", posix_fallocate(fd, 0, 3 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_err("posix_fallocate inside", posix_fallocate(fd, 10, 10));
+	obs_fstat("fstat", fd);
+	obs_pread("pread", fd, 8, 0);
+	obs_err("posix_fallocate len 0", posix_fallocate(fd, 0, 0));
+	obs_err("posix_fallocate len -1", posix_fallocate(fd, 0, -1));
+	obs_err("posix_fallocate offset+len overflows",
+		posix_fallocate(fd, INT64_MAX - 10, 100));
+	ro = open(path("a"), O_RDONLY);
+	obs_err("posix_fallocate on O_RDONLY", posix_fallocate(ro, 0, PAGE));
+	xclose(ro);
+	obs_err("posix_fallocate on closed fd", posix_fallocate(-1, 0, PAGE));
+	obs_err("posix_fallocate64", posix_fallocate64(fd, 0, 4 * PAGE));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* ============================================================ read/write */
+
+static void sc_rw_roundtrip(void)
+{
+	int fd;
+
+	fd = obs_open("open O_CREAT|O_RDWR", path("a"), O_CREAT | O_RDWR,
+		      0644);
+	obs_write("write", fd, "hello, world");
+	obs_off("offset", fd);
+	obs_read("read at end", fd, 16);
+	obs_ret("lseek 0", lseek(fd, 0, SEEK_SET));
+	obs_read("read 5", fd, 5);
+	obs_read("read more than is left", fd, 64);
+	obs_read("read at EOF", fd, 64);
+	obs_ret("write 0 bytes", write(fd, "", 0));
+	obs_read("read 0 bytes", fd, 0);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_pread_pwrite(void)
+{
+	int fd, wo;
+
+	fd = mk("a", "0123456789");
+	obs_ret("lseek 2", lseek(fd, 2, SEEK_SET));
+	obs_pwrite("pwrite AB at 4", fd, "AB", 4);
+	obs_off("offset unchanged", fd);
+	obs_pread("pread 0..10", fd, 10, 0);
+	obs_off("offset unchanged", fd);
+	obs_pread("pread at EOF", fd, 10, 10);
+	obs_pread("pread past EOF", fd, 10, 1000);
+	obs_pwrite("pwrite past EOF at 20", fd, "end", 20);
+	obs_pread("pread the gap", fd, 64, 0);
+	obs_ret("pwrite at -1", pwrite(fd, "x", 1, -1));
+	obs_ret("pread at -1", pread(fd, (char[4]){ 0 }, 1, -1));
+	wo = obs_open("open O_WRONLY", path("a"), O_WRONLY, 0);
+	obs_pread("pread on O_WRONLY", wo, 4, 0);
+	xclose(wo);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_readv_writev(void)
+{
+	char b1[3], b2[5], b3[32];
+	struct iovec w[3] = { { "abc", 3 }, { "", 0 }, { "defghij", 7 } };
+	struct iovec r[3] = { { b1, 3 }, { b2, 5 }, { b3, sizeof b3 } };
+	volatile int bad_count = -1; /* hidden from the compiler's checks */
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("writev 3 iovecs", writev(fd, w, 3));
+	obs_off("offset", fd);
+	obs_ret("lseek 0", lseek(fd, 0, SEEK_SET));
+	obs_ret("readv 3 iovecs", readv(fd, r, 3));
+	obs_data("iov 0", b1, 3);
+	obs_data("iov 1", b2, 5);
+	obs_data("iov 2", b3, 2);
+	obs_ret("pwritev at 2", pwritev(fd, w, 3, 2));
+	obs_off("offset unchanged", fd);
+	memset(b3, 0, sizeof b3);
+	obs_ret("preadv at 1", preadv(fd, r, 3, 1));
+	obs_data("iov 0", b1, 3);
+	obs_data("iov 1", b2, 5);
+	obs_data("iov 2", b3, 4);
+	obs_ret("writev 0 iovecs", writev(fd, w, 0));
+	obs_ret("writev -1 iovecs", writev(fd, w, bad_count));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* A megabyte of pattern in odd-sized pieces, read back in other pieces. */
+static void sc_rw_large(void)
+{
+	static unsigned char buf[1 << 20], back[1 << 20];
+	size_t i, done;
+	ssize_t r;
+	int fd;
+
+	for (i = 0; i < sizeof buf; i++)
+		buf[i] = (unsigned char)(i * 7 + i / 4099);
+	fd = mk("a", "");
+	for (done = 0; done < sizeof buf; done += (size_t)r) {
+		size_t n = sizeof buf - done < 12345 ? sizeof buf - done : 12345;
+		r = write(fd, buf + done, n);
+		if (r <= 0) {
+			obs_ret("write", r);
+			break;
+		}
+	}
+	obs("written: %zu", done);
+	obs_fstat("fstat", fd);
+	obs_ret("lseek 0", lseek(fd, 0, SEEK_SET));
+	for (done = 0; done < sizeof back; done += (size_t)r) {
+		r = read(fd, back + done, 65536 + 3);
+		if (r <= 0) {
+			obs_ret("read", r);
+			break;
+		}
+	}
+	obs("read back: %zu", done);
+	obs_data("data", back, (long)done);
+	obs("equal to what was written: %s",
+	    done == sizeof buf && memcmp(buf, back, done) == 0 ? "yes" : "no");
+	xclose(fd);
+	rm("a");
+}
+
+/* ================================================================ lseek */
+
+static void sc_lseek_basic(void)
+{
+	int fd;
+
+	fd = mk("a", "0123456789");
+	obs_ret("SEEK_SET 3", lseek(fd, 3, SEEK_SET));
+	obs_ret("SEEK_CUR +2", lseek(fd, 2, SEEK_CUR));
+	obs_read("read 2", fd, 2);
+	obs_ret("SEEK_CUR -4", lseek(fd, -4, SEEK_CUR));
+	obs_ret("SEEK_END 0", lseek(fd, 0, SEEK_END));
+	obs_ret("SEEK_END -3", lseek(fd, -3, SEEK_END));
+	obs_read("read", fd, 8);
+	obs_ret("SEEK_SET past EOF", lseek(fd, 1000000, SEEK_SET));
+	obs_read("read past EOF", fd, 8);
+	obs_write("write past EOF", fd, "!");
+	obs_fstat("fstat", fd);
+	obs_ret("SEEK_END +5", lseek(fd, 5, SEEK_END));
+	obs_ret("lseek64 SEEK_SET 7", lseek64(fd, 7, SEEK_SET));
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_lseek_errors(void)
+{
+	int fd;
+
+	fd = mk("a", "0123456789");
+	obs_ret("SEEK_SET 4", lseek(fd, 4, SEEK_SET));
+	obs_ret("SEEK_SET -1", lseek(fd, -1, SEEK_SET));
+	obs_ret("SEEK_CUR -5 before start", lseek(fd, -5, SEEK_CUR));
+	obs_ret("SEEK_END -11 before start", lseek(fd, -11, SEEK_END));
+	obs_ret("whence 99", lseek(fd, 0, 99));
+	obs_ret("whence -1", lseek(fd, 0, -1));
+	obs_off("offset kept after the errors", fd);
+	obs_ret("lseek on closed fd", lseek(-1, 0, SEEK_SET));
+	xclose(fd);
+	rm("a");
+}
+
+/* Five pages: hole, data, hole, data, hole (the last only by ftruncate). */
+static void sc_lseek_data_hole(void)
+{
+	static const struct {
+		const char *what;
+		off_t off;
+	} at[] = {
+		{ "0", 0 },		 { "page 1", PAGE },
+		{ "page 1 + 100", PAGE + 100 }, { "page 2", 2 * PAGE },
+		{ "page 3 + 1", 3 * PAGE + 1 }, { "page 4", 4 * PAGE },
+		{ "size - 1", 5 * PAGE - 1 },	{ "size", 5 * PAGE },
+		{ "past size", 6 * PAGE },	{ "-1", -1 },
+	};
+	size_t i;
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("ftruncate 5 pages", ftruncate(fd, 5 * PAGE));
+	obs_pwrite("pwrite page 1", fd, "data", PAGE);
+	obs_pwrite("pwrite page 3", fd, "data", 3 * PAGE);
+	for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+		obs_ret(fmt("SEEK_DATA from %s", at[i].what),
+			lseek(fd, at[i].off, SEEK_DATA));
+		obs_ret(fmt("SEEK_HOLE from %s", at[i].what),
+			lseek(fd, at[i].off, SEEK_HOLE));
+	}
+	/* data up to the end: the only hole is the virtual one at EOF */
+	obs_ret("ftruncate 4 pages", ftruncate(fd, 4 * PAGE - 10));
+	obs_ret("SEEK_HOLE from page 3", lseek(fd, 3 * PAGE, SEEK_HOLE));
+	obs_ret("SEEK_DATA from page 3 + 10", lseek(fd, 3 * PAGE + 10, SEEK_DATA));
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_lseek_empty(void)
+{
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("SEEK_DATA 0 on empty", lseek(fd, 0, SEEK_DATA));
+	obs_ret("SEEK_HOLE 0 on empty", lseek(fd, 0, SEEK_HOLE));
+	obs_ret("ftruncate 3 pages", ftruncate(fd, 3 * PAGE));
+	obs_ret("SEEK_DATA 0 on all-hole file", lseek(fd, 0, SEEK_DATA));
+	obs_ret("SEEK_HOLE 0 on all-hole file", lseek(fd, 0, SEEK_HOLE));
+	obs_ret("SEEK_HOLE from 5000", lseek(fd, 5000, SEEK_HOLE));
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_lseek_punched(void)
+{
+	char page[PAGE];
+	int fd, i;
+
+	memset(page, 'd', sizeof page);
+	fd = mk("a", "");
+	for (i = 0; i < 4; i++)
+		if (pwrite(fd, page, PAGE, i * PAGE) != PAGE)
+			obs("setup: pwrite page %d: errno=%s", i,
+			    errname(errno));
+	obs_ret("SEEK_HOLE 0 on fully written", lseek(fd, 0, SEEK_HOLE));
+	obs_ret("PUNCH_HOLE|KEEP_SIZE page 2",
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  2 * PAGE, PAGE));
+	obs_ret("SEEK_HOLE 0", lseek(fd, 0, SEEK_HOLE));
+	obs_ret("SEEK_DATA page 2", lseek(fd, 2 * PAGE, SEEK_DATA));
+	obs_ret("PUNCH_HOLE|KEEP_SIZE 10..100 (partial page)",
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 10,
+			  90));
+	obs_ret("SEEK_HOLE 0", lseek(fd, 0, SEEK_HOLE));
+	obs_ret("SEEK_DATA 20", lseek(fd, 20, SEEK_DATA));
+	xclose(fd);
+	rm("a");
+}
+
+/* fallocate'd pages that were never written: tmpfs has them allocated
+ * (st_blocks) but reports them as a hole to SEEK_DATA. */
+static void sc_lseek_fallocated(void)
+{
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("fallocate 0 3 pages", fallocate(fd, 0, 0, 3 * PAGE));
+	obs_fstat("fstat", fd);
+	obs_ret("SEEK_DATA 0", lseek(fd, 0, SEEK_DATA));
+	obs_ret("SEEK_HOLE 0", lseek(fd, 0, SEEK_HOLE));
+	obs_pwrite("pwrite page 1", fd, "x", PAGE);
+	obs_ret("SEEK_DATA 0", lseek(fd, 0, SEEK_DATA));
+	obs_ret("SEEK_HOLE page 1", lseek(fd, PAGE, SEEK_HOLE));
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* ================================================================= mmap */
+
+static void sc_mmap_shared(void)
+{
+	char *m;
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("ftruncate 2 pages", ftruncate(fd, 2 * PAGE));
+	m = obs_mmap("mmap MAP_SHARED rw", 2 * PAGE, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, fd, 0);
+	if (m) {
+		memcpy(m, "via mapping", 11);
+		memcpy(m + PAGE + 10, "page two", 8);
+	}
+	obs_pread("pread page 0", fd, 11, 0);
+	obs_pread("pread page 1", fd, 8, PAGE + 10);
+	obs_pwrite("pwrite", fd, "VIA FD", 0);
+	if (m)
+		obs_data("mapping after pwrite", m, 11);
+	obs_fstat("fstat", fd);
+	if (m) {
+		obs_ret("msync", msync(m, 2 * PAGE, MS_SYNC));
+		obs_ret("munmap", munmap(m, 2 * PAGE));
+	}
+	m = obs_mmap("mmap offset 1 page", PAGE, PROT_READ, MAP_SHARED, fd,
+		     PAGE);
+	if (m) {
+		obs_data("mapping", m + 10, 8);
+		munmap(m, PAGE);
+	}
+	obs_mmap("mmap unaligned offset", PAGE, PROT_READ, MAP_SHARED, fd, 100);
+	obs_mmap("mmap length 0", 0, PROT_READ, MAP_SHARED, fd, 0);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_mmap_private(void)
+{
+	char *m;
+	int fd;
+
+	fd = mk("a", "original");
+	m = obs_mmap("mmap MAP_PRIVATE rw", PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE, fd, 0);
+	if (m) {
+		obs_data("mapping", m, 8);
+		memcpy(m, "PRIVATE!", 8);
+	}
+	obs_pread("file unchanged", fd, 8, 0);
+	obs_pwrite("pwrite to page 0 after the copy", fd, "changed.", 0);
+	if (m) {
+		obs_data("private copy unchanged", m, 8);
+		munmap(m, PAGE);
+	}
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_mmap_rdonly(void)
+{
+	char *m;
+	int fd;
+
+	xclose(mk("a", "read only"));
+	fd = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_mmap("mmap MAP_SHARED PROT_WRITE", PAGE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	/* a private copy needs only read access to the file */
+	m = obs_mmap("mmap MAP_PRIVATE PROT_WRITE", PAGE,
+		     PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (m) {
+		memcpy(m, "READ", 4);
+		munmap(m, PAGE);
+	}
+	obs_pread("file", fd, 16, 0);
+	m = obs_mmap("mmap MAP_SHARED PROT_READ", PAGE, PROT_READ, MAP_SHARED,
+		     fd, 0);
+	if (m) {
+		obs_ret("mprotect PROT_WRITE on it",
+			mprotect(m, PAGE, PROT_READ | PROT_WRITE));
+		munmap(m, PAGE);
+	}
+	xclose(fd);
+	fd = obs_open("open O_WRONLY", path("a"), O_WRONLY, 0);
+	obs_mmap("mmap O_WRONLY fd PROT_WRITE MAP_SHARED", PAGE, PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	xclose(fd);
+	rm("a");
+}
+
+static void touch_second_page(void *arg)
+{
+	volatile char *m = arg;
+	obs("byte in the last page, past EOF: %d", m[PAGE - 1]);
+	obs("byte in the page after EOF: %d", m[PAGE]);
+}
+
+static void sc_mmap_sigbus(void)
+{
+	char *m;
+	int fd;
+
+	fd = mk("a", "one page");
+	m = obs_mmap("mmap 2 pages of a 1-page file", 2 * PAGE, PROT_READ,
+		     MAP_SHARED, fd, 0);
+	if (m) {
+		obs_child("touch page 2", touch_second_page, m);
+		obs_ret("ftruncate 2 pages", ftruncate(fd, 2 * PAGE));
+		obs_child("touch page 2 after growing", touch_second_page, m);
+		munmap(m, 2 * PAGE);
+	}
+	xclose(fd);
+	rm("a");
+}
+
+/* A mapping inherited across fork stays shared with the parent. */
+static void store_in_mapping(void *arg)
+{
+	memcpy(arg, "child store", 11);
+	obs("stored");
+}
+
+static void sc_mmap_fork(void)
+{
+	char *m;
+	int fd;
+
+	fd = mk("a", "");
+	obs_ret("ftruncate", ftruncate(fd, PAGE));
+	m = obs_mmap("mmap MAP_SHARED", PAGE, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, fd, 0);
+	if (m) {
+		obs_child("child stores through inherited mapping",
+			  store_in_mapping, m);
+		obs_data("parent mapping", m, 11);
+		munmap(m, PAGE);
+	}
+	obs_pread("pread", fd, 11, 0);
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_mmap_grow(void)
+{
+	char *m;
+	int fd;
+
+	fd = mk("a", "x");
+	m = obs_mmap("mmap 3 pages of a 1-byte file", 3 * PAGE,
+		     PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	obs_ret("ftruncate 3 pages", ftruncate(fd, 3 * PAGE));
+	obs_pwrite("pwrite in page 2", fd, "late", 2 * PAGE);
+	if (m) {
+		obs_data("mapping sees it", m + 2 * PAGE, 4);
+		memcpy(m + PAGE, "mid", 3);
+		munmap(m, 3 * PAGE);
+	}
+	obs_pread("pread page 1", fd, 3, PAGE);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+/* ========================================================== descriptors */
+
+static void sc_fd_independent(void)
+{
+	int fd1, fd2;
+
+	fd1 = obs_open("open 1 O_CREAT|O_RDWR", path("a"), O_CREAT | O_RDWR,
+		       0644);
+	fd2 = obs_open("open 2 O_RDWR", path("a"), O_RDWR, 0);
+	obs_write("write hello via 1", fd1, "hello");
+	obs_off("offset 1", fd1);
+	obs_off("offset 2", fd2);
+	obs_read("read via 2", fd2, 3);
+	obs_write("write XY via 2", fd2, "XY");
+	obs_off("offset 1", fd1);
+	obs_off("offset 2", fd2);
+	obs_pread("contents", fd1, 16, 0);
+	obs_fstat("fstat 1", fd1);
+	obs_fstat("fstat 2", fd2);
+	xclose(fd1);
+	xclose(fd2);
+	rm("a");
+}
+
+static void sc_fd_dup(void)
+{
+	int fd, d1, d2, d3;
+
+	fd = obs_open("open O_CREAT|O_RDWR|O_CLOEXEC", path("a"),
+		      O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+	d1 = dup(fd);
+	obs_fd("dup", d1);
+	obs_fdflags("dup flags (FD_CLOEXEC not copied)", d1);
+	obs_write("write ab via original", fd, "ab");
+	obs_off("offset of dup", d1);
+	obs_write("write cd via dup", d1, "cd");
+	obs_off("offset of original", fd);
+	d2 = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	obs_fd("F_DUPFD_CLOEXEC", d2);
+	obs("F_DUPFD_CLOEXEC got at least 10: %s", d2 >= 10 ? "yes" : "no");
+	obs_fdflags("flags", d2);
+	/* file status flags are shared, descriptor flags are not */
+	obs_ret("F_SETFL O_APPEND on dup", fcntl(d1, F_SETFL, O_APPEND));
+	obs_fdflags("original", fd);
+	d3 = open(SHM_DIR, O_RDONLY);
+	obs_ret("dup2 onto another fd returns it",
+		dup2(fd, d3) == d3 ? 0 : -1);
+	obs_fstat("fstat of dup2 target", d3);
+	obs_ret("dup3 O_CLOEXEC", dup3(fd, d3, O_CLOEXEC) == d3 ? 0 : -1);
+	obs_fdflags("dup3 flags", d3);
+	obs_ret("close original", close(fd));
+	obs_ret("lseek 0 via dup", lseek(d1, 0, SEEK_SET));
+	obs_read("read via dup", d1, 16);
+	obs_off("offset of F_DUPFD_CLOEXEC copy", d2);
+	obs_fstat("fstat dup", d1);
+	xclose(d1);
+	xclose(d2);
+	xclose(d3);
+	rm("a");
+}
+
+static void write_inherited(void *arg)
+{
+	int fd = *(int *)arg;
+	obs_off("offset", fd);
+	obs_write("write via inherited fd", fd, "child");
+	obs_fstat("fstat", fd);
+}
+
+static void sc_fork_inherit_fd(void)
+{
+	int fd;
+
+	fd = obs_open("open O_CREAT|O_RDWR", path("a"), O_CREAT | O_RDWR,
+		      0644);
+	obs_write("write parent", fd, "parent ");
+	obs_child("child", write_inherited, &fd);
+	/* one open file description: the child's write moved our offset */
+	obs_off("offset in parent", fd);
+	obs_pread("contents", fd, 64, 0);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	rm("a");
+}
+
+static void create_and_exit(void *arg)
+{
+	int fd = mk("a", (const char *)arg);
+	obs_fstat("fstat", fd);
+	xclose(fd);
+}
+
+static void sc_fork_child_creates(void)
+{
+	int fd;
+
+	obs_child("child creates a with open and exits", create_and_exit,
+		  "child's data");
+	fd = obs_open("open in parent", path("a"), O_RDONLY, 0);
+	obs_fstat("fstat", fd);
+	obs_read("read", fd, 64);
+	xclose(fd);
+	obs_list("readdir", SHM_DIR);
+	rm("a");
+}
+
+/* Each child appends a line through its own O_APPEND open; the parent's
+ * plain fd keeps its offset and overwrites what the first child added. */
+static void append_line(void *arg)
+{
+	int fd = open(path("a"), O_WRONLY | O_APPEND);
+	obs_write("append", fd, (const char *)arg);
+	xclose(fd);
+}
+
+static void sc_fork_append(void)
+{
+	int fd;
+
+	fd = mk("a", "start\n");
+	obs_child("child 1", append_line, "one\n");
+	obs_child("child 2", append_line, "two\n");
+	obs_write("parent writes at its own offset", fd, "P");
+	obs_pread("contents", fd, 64, 0);
+	xclose(fd);
+	rm("a");
+}
+
+/* ============================================================= readdir */
+
+static void sc_readdir_list(void)
+{
+	int fd;
+
+	xclose(mk("a", ""));
+	xclose(mk("c", "data"));
+	xclose(mk("b", ""));
+	fd = shm_open(shmname("d"), O_CREAT | O_RDWR, 0600);
+	obs_fd("shm_open d", fd);
+	xclose(fd);
+	obs_list("readdir /dev/shm", SHM_DIR);
+	obs_list("readdir /dev/shm/", SHM_DIR "/");
+	rm("a");
+	rm("b");
+	rm("c");
+	obs_ret("shm_unlink d", shm_unlink(shmname("d")));
+	obs_list("readdir after unlinking all", SHM_DIR);
+}
+
+static void sc_readdir_unlink(void)
+{
+	xclose(mk("a", ""));
+	xclose(mk("b", ""));
+	obs_list("readdir", SHM_DIR);
+	obs_ret("unlink a", unlink(path("a")));
+	obs_list("readdir after unlink a", SHM_DIR);
+	xclose(mk("a", ""));
+	obs_list("readdir after re-creating a", SHM_DIR);
+	rm("a");
+	rm("b");
+}
+
+/* Listing through an fd (fdopendir), readdir64, rewinddir and a
+ * telldir/seekdir round trip. */
+static void sc_readdir_fd(void)
+{
+	char pre[NAME_MAX + 1];
+	size_t plen;
+	struct dirent64 *de;
+	int fd, seen, after;
+	DIR *d;
+
+	snprintf(pre, sizeof pre, "%s", objname(""));
+	plen = strlen(pre);
+	xclose(mk("a", ""));
+	xclose(mk("b", ""));
+	fd = obs_open("open /dev/shm O_DIRECTORY", SHM_DIR,
+		      O_RDONLY | O_DIRECTORY, 0);
+	d = fdopendir(fd);
+	obs("fdopendir: %s", d ? "DIR" : errname(errno));
+	if (!d) {
+		xclose(fd);
+		goto out;
+	}
+	seen = 0;
+	while ((de = readdir64(d)) != NULL)
+		seen += strncmp(de->d_name, pre, plen) == 0;
+	obs("readdir64 entries of this scenario: %d", seen);
+	obs_ret("unlink b", unlink(path("b")));
+	rewinddir(d);
+	after = 0;
+	while ((de = readdir64(d)) != NULL)
+		after += strncmp(de->d_name, pre, plen) == 0;
+	obs("after unlink b and rewinddir: %d", after);
+	obs("dirfd is the fd: %s", dirfd(d) == fd ? "yes" : "no");
+	obs_ret("closedir", closedir(d));
+	obs_fstat("fstat fd after closedir", fd);
+out:
+	rm("a");
+}
+
+/* ===================================================== ino, dev, times */
+
+static void sc_ino_relations(void)
+{
+	struct stat st;
+	int fa, fb, fa2;
+
+	fa = mk("a", "a");
+	fb = mk("b", "b");
+	obs_fstat("fstat a", fa);
+	obs_fstat("fstat b", fb);
+	obs_pstat("stat a", path("a"));
+	obs_pstat("stat b", path("b"));
+	obs_stat("lstat a", lstat(path("a"), &st), &st);
+	fa2 = obs_open("reopen a", path("a"), O_RDONLY, 0);
+	obs_fstat("fstat reopened a", fa2);
+	xclose(fa2);
+	obs_ret("unlink a", unlink(path("a")));
+	fa2 = mk("a", "new a");
+	obs_fstat("fstat new a", fa2);
+	obs_fstat("fstat old a", fa);
+	obs_pstat("stat a", path("a"));
+	xclose(fa);
+	xclose(fa2);
+	xclose(fb);
+	rm("a");
+	rm("b");
+}
+
+static void sc_dev_relations(void)
+{
+	struct stat dir, st;
+	int fd;
+
+	fd = mk("a", "");
+	if (stat(SHM_DIR, &dir) != 0) {
+		obs_ret("stat /dev/shm", -1);
+		dir.st_dev = 0;
+	}
+	obs("stat(file) dev == stat(/dev/shm) dev: %s",
+	    stat(path("a"), &st) == 0 && st.st_dev == dir.st_dev ? "yes" : "no");
+	obs("fstat(fd) dev == stat(/dev/shm) dev: %s",
+	    fstat(fd, &st) == 0 && st.st_dev == dir.st_dev ? "yes" : "no");
+	xclose(fd);
+	fd = shm_open(shmname("b"), O_CREAT | O_RDWR, 0600);
+	obs("fstat(shm_open fd) dev == stat(/dev/shm) dev: %s",
+	    fstat(fd, &st) == 0 && st.st_dev == dir.st_dev ? "yes" : "no");
+	xclose(fd);
+	obs("stat(/dev) dev == stat(/dev/shm) dev: %s",
+	    stat("/dev", &st) == 0 && st.st_dev == dir.st_dev ? "yes" : "no");
+	rm("a");
+	rm("b");
+}
+
+static struct stat fstat_or_zero(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		obs_ret("fstat", -1);
+		memset(&st, 0, sizeof st);
+	}
+	return st;
+}
+
+static void sc_times_update(void)
+{
+	struct stat t0, t1;
+	char buf[8];
+	int fd;
+
+	fd = mk("a", "");
+	t0 = fstat_or_zero(fd);
+	obs_ts("ctime vs mtime at creation", t0.st_mtim, t0.st_ctim);
+	nap();
+	obs_write("write", fd, "data");
+	t1 = fstat_or_zero(fd);
+	obs_ts("mtime after write", t0.st_mtim, t1.st_mtim);
+	obs_ts("ctime after write", t0.st_ctim, t1.st_ctim);
+	t0 = t1;
+	nap();
+	obs_ret("pread", pread(fd, buf, sizeof buf, 0));
+	t1 = fstat_or_zero(fd);
+	obs_ts("mtime after read", t0.st_mtim, t1.st_mtim);
+	obs_ts("ctime after read", t0.st_ctim, t1.st_ctim);
+	t0 = t1;
+	nap();
+	obs_ret("fchmod 0600", fchmod(fd, 0600));
+	t1 = fstat_or_zero(fd);
+	obs_ts("mtime after fchmod", t0.st_mtim, t1.st_mtim);
+	obs_ts("ctime after fchmod", t0.st_ctim, t1.st_ctim);
+	t0 = t1;
+	nap();
+	obs_ret("ftruncate 2", ftruncate(fd, 2));
+	t1 = fstat_or_zero(fd);
+	obs_ts("mtime after ftruncate", t0.st_mtim, t1.st_mtim);
+	obs_ts("ctime after ftruncate", t0.st_ctim, t1.st_ctim);
+	xclose(fd);
+	rm("a");
+}
+
+/* Times that were set explicitly are data, not clock readings. */
+static void sc_utimensat(void)
+{
+	const struct timespec set[2] = { { 1000000000, 123 },
+					 { 1200000000, 456789 } };
+	const struct timespec now_atime[2] = { { 0, UTIME_NOW },
+					       { 0, UTIME_OMIT } };
+	struct timespec before;
+	struct stat st;
+	int fd;
+
+	fd = mk("a", "x");
+	obs_ret("utimensat", utimensat(AT_FDCWD, path("a"), set, 0));
+	st = fstat_or_zero(fd);
+	obs("atime: %lld.%09ld mtime: %lld.%09ld", (long long)st.st_atim.tv_sec,
+	    st.st_atim.tv_nsec, (long long)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec);
+	clock_gettime(CLOCK_REALTIME_COARSE, &before);
+	obs_ret("futimens atime=UTIME_NOW mtime=UTIME_OMIT",
+		futimens(fd, now_atime));
+	st = fstat_or_zero(fd);
+	obs("mtime kept: %s", st.st_mtim.tv_sec == set[1].tv_sec &&
+				      st.st_mtim.tv_nsec == set[1].tv_nsec ?
+			      "yes" : "no");
+	obs("atime now: %s",
+	    st.st_atim.tv_sec > before.tv_sec ||
+			    (st.st_atim.tv_sec == before.tv_sec &&
+			     st.st_atim.tv_nsec >= before.tv_nsec) ?
+		    "yes" : "no");
+	obs_ret("utimensat missing", utimensat(AT_FDCWD, path("b"), set, 0));
+	obs_ret("utimensat bad nsec",
+		utimensat(AT_FDCWD, path("a"),
+			  (const struct timespec[2]){ { 0, 1000000000 },
+						      { 0, 0 } },
+			  0));
+	xclose(fd);
+	rm("a");
+}
+
+/* =================================================== rename, chmod, sync */
+
+static void sc_rename(void)
+{
+	int fa, fc;
+
+	fa = mk("a", "A");
+	fc = mk("c", "C");
+	obs_fstat("fstat a", fa);
+	obs_fstat("fstat c", fc);
+	obs_ret("rename a -> b", rename(path("a"), path("b")));
+	obs_pstat("stat a", path("a"));
+	obs_pstat("stat b", path("b"));
+	/* replacing c leaves c's open file alive but nameless */
+	obs_ret("rename b -> c", rename(path("b"), path("c")));
+	obs_pstat("stat c", path("c"));
+	obs_fstat("fstat old c", fc);
+	obs_list("readdir", SHM_DIR);
+	obs_ret("renameat AT_FDCWD c -> a",
+		renameat(AT_FDCWD, path("c"), AT_FDCWD, path("a")));
+	obs_ret("rename a -> a", rename(path("a"), path("a")));
+	obs_pstat("stat a", path("a"));
+	xclose(fa);
+	xclose(fc);
+	rm("a");
+}
+
+static void sc_rename_errors(void)
+{
+	char outside[NAME_MAX + 8];
+
+	snprintf(outside, sizeof outside, "/tmp/%s", objname("x"));
+	xclose(mk("a", "A"));
+	xclose(mk("b", "B"));
+	obs_ret("rename missing", rename(path("x"), path("y")));
+	obs_ret("rename into missing dir",
+		rename(path("a"), fmt("%s/b", path("nodir"))));
+	obs_ret("rename to file/x", rename(path("a"), fmt("%s/x", path("b"))));
+	obs_ret("rename onto /dev/shm", rename(path("a"), SHM_DIR));
+	obs_ret("renameat2 RENAME_NOREPLACE onto existing",
+		renameat2(AT_FDCWD, path("a"), AT_FDCWD, path("b"),
+			  RENAME_NOREPLACE));
+	obs_ret("renameat2 RENAME_EXCHANGE",
+		renameat2(AT_FDCWD, path("a"), AT_FDCWD, path("b"),
+			  RENAME_EXCHANGE));
+	obs_contents("a after exchange", "a");
+	obs_ret("rename out of /dev/shm", rename(path("a"), outside));
+	unlink(outside); /* only there if the rename wrongly worked */
+	obs_ret("rename name of 256 chars",
+		rename(path("a"), path(tag_of_len(NAME_MAX + 1))));
+	obs_list("readdir", SHM_DIR);
+	rm("a");
+	rm("b");
+}
+
+static void sc_chmod(void)
+{
+	int fd, ro;
+
+	fd = mk("a", "");
+	obs_ret("chmod 0600", chmod(path("a"), 0600));
+	obs_fstat("fstat", fd);
+	obs_ret("fchmod 0751", fchmod(fd, 0751));
+	obs_pstat("stat", path("a"));
+	ro = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_ret("fchmod via O_RDONLY fd 0640", fchmod(ro, 0640));
+	xclose(ro);
+	obs_ret("fchmodat 04755", fchmodat(AT_FDCWD, path("a"), 04755, 0));
+	obs_pstat("stat", path("a"));
+	obs_ret("chmod with type bits 0100644", chmod(path("a"), 0100644));
+	obs_pstat("stat", path("a"));
+	obs_ret("chmod missing", chmod(path("b"), 0600));
+	obs_ret("chmod file/", chmod(fmt("%s/", path("a")), 0600));
+	xclose(fd);
+	rm("a");
+}
+
+static void sc_fsync(void)
+{
+	int fd, ro;
+
+	fd = mk("a", "sync me");
+	obs_ret("fsync", fsync(fd));
+	obs_ret("fdatasync", fdatasync(fd));
+	obs_ret("sync_file_range",
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE));
+	ro = obs_open("open O_RDONLY", path("a"), O_RDONLY, 0);
+	obs_ret("fsync on O_RDONLY", fsync(ro));
+	xclose(ro);
+	obs_ret("fsync on closed fd", fsync(-1));
+	obs_pread("data", fd, 16, 0);
+	xclose(fd);
+	rm("a");
+}
+
+/* ================================================================ table */
+
+const struct scenario scenarios[] = {
+	{ "shm-create-excl", sc_shm_create_excl },
+	{ "shm-names", sc_shm_names },
+	{ "shm-name-length", sc_shm_name_length },
+	{ "shm-rdonly", sc_shm_rdonly },
+	{ "shm-flags", sc_shm_flags },
+	{ "shm-child-persist", sc_shm_child_persist },
+	{ "shm-unlink-open", sc_shm_unlink_open },
+	{ "shm-mmap-two-procs", sc_shm_mmap_two_procs },
+	{ "open-creat-umask", sc_open_creat_umask },
+	{ "open-excl", sc_open_excl },
+	{ "open-missing", sc_open_missing },
+	{ "open-notdir", sc_open_notdir },
+	{ "open-trailing-slash", sc_open_trailing_slash },
+	{ "open-dir", sc_open_dir },
+	{ "open-odirectory", sc_open_odirectory },
+	{ "open-name-length", sc_open_name_length },
+	{ "open-path-forms", sc_open_path_forms },
+	{ "open-trunc", sc_open_trunc },
+	{ "open-append", sc_open_append },
+	{ "open-cloexec", sc_open_cloexec },
+	{ "open-accmode", sc_open_accmode },
+	{ "open64", sc_open64 },
+	{ "openat", sc_openat },
+	{ "openat-relative", sc_openat_relative },
+	{ "creat", sc_creat },
+	{ "fopen-errors", sc_fopen_errors },
+	{ "fopen-write-read", sc_fopen_write_read },
+	{ "fopen-append", sc_fopen_append },
+	{ "fopen-update", sc_fopen_update },
+	{ "fopen-excl", sc_fopen_excl },
+	{ "close-double", sc_close_double },
+	{ "unlink-basic", sc_unlink_basic },
+	{ "unlink-errors", sc_unlink_errors },
+	{ "unlink-open", sc_unlink_open },
+	{ "stat-basic", sc_stat_basic },
+	{ "stat-devshm", sc_stat_devshm },
+	{ "stat-errors", sc_stat_errors },
+	{ "fstatat", sc_fstatat },
+	{ "statx", sc_statx },
+	{ "stat-blocks", sc_stat_blocks },
+	{ "access", sc_access },
+	{ "access-perm", sc_access_perm },
+	{ "ftruncate-resize", sc_ftruncate_resize },
+	{ "ftruncate-errors", sc_ftruncate_errors },
+	{ "ftruncate-sparse", sc_ftruncate_sparse },
+	{ "truncate-path", sc_truncate_path },
+	{ "fallocate-modes", sc_fallocate_modes },
+	{ "fallocate-punch", sc_fallocate_punch },
+	{ "fallocate-errors", sc_fallocate_errors },
+	{ "posix-fallocate", sc_posix_fallocate },
+	{ "rw-roundtrip", sc_rw_roundtrip },
+	{ "pread-pwrite", sc_pread_pwrite },
+	{ "readv-writev", sc_readv_writev },
+	{ "rw-large", sc_rw_large },
+	{ "lseek-basic", sc_lseek_basic },
+	{ "lseek-errors", sc_lseek_errors },
+	{ "lseek-data-hole", sc_lseek_data_hole },
+	{ "lseek-empty", sc_lseek_empty },
+	{ "lseek-punched", sc_lseek_punched },
+	{ "lseek-fallocated", sc_lseek_fallocated },
+	{ "mmap-shared", sc_mmap_shared },
+	{ "mmap-private", sc_mmap_private },
+	{ "mmap-rdonly", sc_mmap_rdonly },
+	{ "mmap-sigbus", sc_mmap_sigbus },
+	{ "mmap-fork", sc_mmap_fork },
+	{ "mmap-grow", sc_mmap_grow },
+	{ "fd-independent", sc_fd_independent },
+	{ "fd-dup", sc_fd_dup },
+	{ "fork-inherit-fd", sc_fork_inherit_fd },
+	{ "fork-child-creates", sc_fork_child_creates },
+	{ "fork-append", sc_fork_append },
+	{ "readdir-list", sc_readdir_list },
+	{ "readdir-unlink", sc_readdir_unlink },
+	{ "readdir-fd", sc_readdir_fd },
+	{ "ino-relations", sc_ino_relations },
+	{ "dev-relations", sc_dev_relations },
+	{ "times-update", sc_times_update },
+	{ "utimensat", sc_utimensat },
+	{ "rename", sc_rename },
+	{ "rename-errors", sc_rename_errors },
+	{ "chmod", sc_chmod },
+	{ "fsync", sc_fsync },
+};
+
+const size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];
