@@ -269,6 +269,11 @@ void ns_hold(struct ns_inode *ip)
 	ip->holders++;
 }
 
+void ns_unhold(struct ns_inode *ip)
+{
+	ip->holders--;
+}
+
 void ns_release(struct ns *ns, struct ns_inode *ip)
 {
 	if (ip->holders > 0)
@@ -607,7 +612,7 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 	}
 	ns_hold(ip);
 	*ipp = ip;
-	return 0;
+	return created;
 }
 
 int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
@@ -623,8 +628,8 @@ int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
 	if (S_ISDIR(ip->mode))
 		fd = open(ns->placeholder, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & O_PATH));
 	else {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", ip->memfd);
-		fd = open(path, (flags & keep) | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%d", ip->memfd);
+		fd = openat(ns->procfd, path, (flags & keep) | O_CLOEXEC);
 	}
 	return fd < 0 ? -errno : fd;
 }
@@ -1107,6 +1112,11 @@ int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder
 	memset(ns, 0, sizeof(*ns));
 	ns->cfg = *cfg;
 	ns->placeholder = placeholder;
+	/* memfds are opened again through here: /proc/self/fd/N, resolved
+	 * once */
+	ns->procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ns->procfd < 0)
+		return -errno;
 	if (itab_resize(ns, 256) < 0 || dtab_resize(ns, 256) < 0)
 		return -ENOMEM;
 	return 0;
@@ -1130,4 +1140,5 @@ void ns_destroy(struct ns *ns)
 		free(ns->mounts[i].prefix);
 	free(ns->itab);
 	free(ns->dtab);
+	close(ns->procfd);
 }

@@ -66,6 +66,7 @@ struct ns_mount {
 struct ns {
 	struct shx_config cfg;
 	const char *placeholder; /* an empty directory: the fd behind an open directory */
+	int procfd;		 /* /proc/self/fd */
 	struct ns_mount mounts[8];
 	int nmounts;
 	uint64_t size_used, inodes_used, objects;
@@ -83,7 +84,7 @@ struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
 
 /* The open(2) of a path under a mount: creates, truncates and checks
  * permissions as the kernel would.  On success *ip is the inode, with one
- * more holder. */
+ * more holder, and the result is 1 if this call created it, else 0. */
 int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	    int flags, mode_t mode, struct ns_inode **ip);
 /* A new open file description of the inode's memfd, with the access mode
@@ -119,6 +120,8 @@ int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, ui
 void ns_sync(struct ns *ns, struct ns_inode *ip);
 
 void ns_hold(struct ns_inode *ip);
+/* Drops a holder that is known not to be the last (no recount). */
+void ns_unhold(struct ns_inode *ip);
 /* Drops a holder; the inode goes when it has neither names nor holders. */
 void ns_release(struct ns *ns, struct ns_inode *ip);
 

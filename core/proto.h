@@ -24,7 +24,7 @@
 
 enum shx_op {
 	SHX_OP_HELLO = 1, /* size: magic, aux: version -> value: manager pid */
-	SHX_OP_OPEN,	  /* path, flags, mode -> attr + fd */
+	SHX_OP_OPEN,	  /* path, flags, mode -> attr + fd, value: bytes paid for */
 	SHX_OP_CLOSE,	  /* ino; no reply: the client dropped a hold */
 	SHX_OP_HOLD,	  /* ino; no reply: the client holds an fd it inherited */
 	SHX_OP_UNLINK,	  /* path */

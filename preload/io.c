@@ -13,6 +13,10 @@
 
 #include "preload.h"
 
+#ifndef FALLOC_FL_COLLAPSE_RANGE /* not in musl's headers */
+#define FALLOC_FL_COLLAPSE_RANGE 0x08
+#endif
+
 #define SLACK_MIN (64 << 10)
 #define SLACK_MAX (8 << 20)
 

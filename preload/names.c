@@ -5,12 +5,16 @@
  * /dev/shm/NAME, opened O_NOFOLLOW|O_CLOEXEC; EISDIR becomes EINVAL and,
  * for shm_unlink, EPERM becomes EACCES.  Always managed: /dev/shm is. */
 #include <limits.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "preload.h"
+
+#ifndef RENAME_NOREPLACE /* musl's headers lack renameat2's flags */
+#define RENAME_NOREPLACE (1 << 0)
+#define RENAME_EXCHANGE (1 << 1)
+#endif
 
 static int shm_path(const char *name, struct shx_path *p)
 {

@@ -71,6 +71,9 @@ int shx_open(const struct shx_path *path, int flags, mode_t mode)
 	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH))
 		fl |= SHX_FD_WRITE;
 	shx_fdtab_set(fd, p.attr.ino, fl);
+	/* what the object has paid for already (a new one: some credit) */
+	if (fl & SHX_FD_WRITE)
+		shx_fdtab_get(fd)->reserved = p.value;
 	return fd;
 }
 

@@ -1,5 +1,6 @@
 /* real.c -- the real functions, the library's initialisation, and the
  * helpers every wrapper family uses. */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,6 +35,39 @@ static void after_fork_child(void)
 	shx_fdtab_each(hold_again, NULL);
 }
 
+/* Managed fds inherited across exec: the new image starts with an empty
+ * table, so find them (memfds named "shmemx") and hold them again, so that
+ * their writes are charged and the objects stay known.  One getdents and a
+ * readlink per open fd, at start-up only. */
+static void adopt_inherited(void)
+{
+	char buf[2048], link[64];
+	int dfd = syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+
+	if (dfd < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			int fd = atoi(d->d_name);
+			struct shx_attr a;
+			struct stat st;
+			long len;
+
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9' || fd == dfd)
+				continue;
+			len = syscall(SYS_readlinkat, dfd, d->d_name, link, sizeof(link) - 1);
+			if (len < 14 || memcmp(link, "/memfd:shmemx ", 14))
+				continue;
+			if (REAL(fstat)(fd, &st) == 0)
+				shx_fd_recognise(fd, &st, &a);
+		}
+	}
+	syscall(SYS_close, dfd);
+}
+
 void shx_init(void)
 {
 	static atomic_int once;
@@ -49,6 +83,7 @@ void shx_init(void)
 	shx_conn_init(shmemd && *shmemd ? shmemd : SHX_BINDIR "/shmemd");
 	pthread_atfork(NULL, NULL, after_fork_child);
 	atomic_store(&shx_ready, 1);
+	adopt_inherited();
 }
 
 __attribute__((constructor)) static void shx_constructor(void)

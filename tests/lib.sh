@@ -49,7 +49,8 @@ shx_cleanup() {
 	exit $status
 }
 
-# Run a command under the preload.
+# Run a command under the preload.  SHX_PRELOAD_FIRST goes before the
+# library (the ASan runtime, for make check-asan).
 shx_run() {
-	LD_PRELOAD="$SHMEMX_LIB${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+	LD_PRELOAD="${SHX_PRELOAD_FIRST:+$SHX_PRELOAD_FIRST:}$SHMEMX_LIB${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
 }

@@ -7,6 +7,7 @@
  * ends.  A malformed message ends the connection; nothing else is harmed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -102,11 +103,16 @@ static int do_hello(struct client *c, const struct shx_req *q, struct shx_rep *p
 	return 0;
 }
 
+/* What a new object's first writer gets paid for up front, so that its
+ * ftruncate or first writes need no round trip of their own; the unused
+ * part goes back when it is closed (ns_release recounts). */
+#define CREATE_CREDIT (256 << 10)
+
 static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct ns *ns = &c->srv->ns;
 	struct ns_inode *ip;
-	int r = ns_open(ns, &c->cred, q->ino, q->path, q->flags, q->mode, &ip);
+	int r = ns_open(ns, &c->cred, q->ino, q->path, q->flags, q->mode, &ip), created = r;
 
 	if (r < 0)
 		return r;
@@ -115,11 +121,16 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 		*fd = r;
 		r = hold_add(c, ip);
 	}
-	if (r == 0)
-		r = ns_getattr(ns, ip, &p->attr);
-	/* ns_open's own hold becomes the client's, or goes */
-	ns_release(ns, ip);
-	return r;
+	if (r < 0) {
+		ns_release(ns, ip);
+		return r;
+	}
+	/* ns_open's hold is now the client's */
+	ns_unhold(ip);
+	p->value = ip->charged;
+	if (created && S_ISREG(ip->mode) && (q->flags & (O_WRONLY | O_RDWR)))
+		ns_reserve(ns, ip, CREATE_CREDIT, 1, &p->value);
+	return ns_getattr(ns, ip, &p->attr);
 }
 
 static int do_close(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)

@@ -15,7 +15,9 @@
  * loudly: a broken preload must show up as a crash, never as a fast number.
  */
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,0 +1,36 @@
+/* config.h -- settings of the manager and where clients find it.
+ *
+ * Settings come from built-in defaults (those of a kernel tmpfs), then the
+ * config file ($SHMEMX_CONFIG, else ~/.config/shmemx/shmemx.conf, else
+ * /etc/shmemx.conf), then the environment (SHMEMX_SIZE, SHMEMX_NR_INODES,
+ * SHMEMX_IDLE_TIMEOUT), later ones winning.
+ */
+#ifndef SHX_CONFIG_H
+#define SHX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct shx_config {
+	uint64_t size_limit; /* bytes, as tmpfs size= */
+	uint64_t nr_inodes;  /* as tmpfs nr_inodes= */
+	unsigned idle_timeout; /* seconds idle and empty before the manager exits */
+};
+
+int shx_config_load(struct shx_config *cfg, char *err, size_t errlen);
+int shx_config_set(struct shx_config *cfg, const char *key, const char *val);
+
+/* "1024", "64k", "512M", "1.5G", "2T", or "50%" of physical memory. */
+int shx_parse_size(const char *s, uint64_t *out);
+/* Formats with a binary unit: "512M", "1.5G". */
+char *shx_format_size(uint64_t n, char *buf, size_t cap);
+
+/* The manager's socket: $SHMEMX_SOCKET, else <runtime dir>/shmemx/sock
+ * where the runtime dir is $XDG_RUNTIME_DIR or /var/tmp/shmemx-<uid>,
+ * which is never under a managed prefix. */
+int shx_socket_path(char *buf, size_t cap);
+/* The directory of the socket path; created 0700 and checked to be ours. */
+int shx_socket_dir(const char *sock, char *dir, size_t cap);
+int shx_make_private_dir(const char *dir);
+
+#endif
