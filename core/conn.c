@@ -128,14 +128,22 @@ int shx_connect(const char *sock, const char *shmemd)
 	return fd;
 }
 
-static char sock_path[SHX_PATH_MAX];
+static char sock_path[SHX_PATH_MAX], placeholder[SHX_PATH_MAX];
 static const char *shmemd_path;
 
 void shx_conn_init(const char *shmemd)
 {
-	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0)
-		sock_path[0] = 0;
+	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0 ||
+	    shx_socket_dir(sock_path, placeholder, sizeof(placeholder) - 6) < 0)
+		sock_path[0] = placeholder[0] = 0;
+	else
+		strcat(placeholder, "/empty");
 	shmemd_path = shmemd;
+}
+
+const char *shx_conn_placeholder(void)
+{
+	return placeholder;
 }
 
 /* How long to poll for an answer before sleeping in recvmsg.  A manager
@@ -246,7 +254,7 @@ static void slot_give(int i)
 
 int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 {
-	int i = slot_take(), sock, r;
+	int i = slot_take(), sock, r, saved = errno;
 
 	if (fd)
 		*fd = -1;
@@ -287,6 +295,9 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 		sys_close(sock);
 	if (r < 0)
 		shx_debug("%s: manager unreachable: %s", shx_op_name(req->op), strerror(-r));
+	/* the polling left EAGAIN behind: a call that succeeds leaves errno
+	 * as it found it, and a failing one sets it at the boundary */
+	errno = saved;
 	return r;
 }
 

@@ -26,6 +26,8 @@ void shx_conn_forget(int fd);
 void shx_conn_after_fork(void);
 
 void shx_conn_init(const char *shmemd);
+/* The manager's empty directory, behind every managed directory fd. */
+const char *shx_conn_placeholder(void);
 /* A round trip on a connection of the caller's own (from shx_connect). */
 int shx_call_on(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
 

@@ -199,8 +199,8 @@ static void d_delete(struct ns *ns, struct ns_dentry *d)
 
 /* --- inodes: shmem_get_inode, shmem_free_inode, shmem_evict_inode -------- */
 
-static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr, uint64_t dev,
-				  mode_t mode, int *err)
+static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
+				  const struct ns_inode *dir, uint64_t dev, mode_t mode, int *err)
 {
 	struct ns_inode *ip;
 	struct stat st;
@@ -238,6 +238,13 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr, uint
 	ip->mode = mode;
 	ip->uid = cr->uid;
 	ip->gid = cr->gid;
+	/* inode_init_owner: a set-group-ID directory hands down its group,
+	 * and to directories its set-group-ID bit */
+	if (dir && (dir->mode & S_ISGID)) {
+		ip->gid = dir->gid;
+		if (S_ISDIR(mode))
+			ip->mode |= S_ISGID;
+	}
 	ip->memfd = fd;
 	ip->creator_pid = cr->pid;
 	ip->created_ns = ns_now();
@@ -261,6 +268,7 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 	if (S_ISREG(ip->mode))
 		ns->objects--;
 	close(ip->memfd);
+	free(ip->target);
 	free(ip);
 }
 
@@ -361,10 +369,13 @@ struct nameidata {
 	struct ns_inode *inode; /* what the path names, NULL if the last is missing */
 	int trailing;		/* the path ends with '/' */
 	int dots;		/* the last component is "." (1) or ".." (2) */
-	char buf[SHX_PATH_MAX]; /* the path after ".." left a mount for another */
+	int follow;		/* in: follow a symlink in the last component */
+	char buf[SHX_PATH_MAX]; /* where a symlink or ".." leads, to walk again */
 };
 
-#define REDIRECT 4001 /* walk_once: ".." led into another mount, go on at nd->buf */
+/* walk_once: a symlink or ".." led elsewhere in the mounts; walk nd->buf */
+#define REDIRECT 4001
+#define MAXSYMLINKS 40
 
 static struct ns_mount *find_mount(struct ns *ns, const char *path)
 {
@@ -379,21 +390,49 @@ static struct ns_mount *find_mount(struct ns *ns, const char *path)
 
 static struct ns_mount *mount_of(struct ns *ns, const struct ns_inode *root);
 
-/* ".." out of a mount root: the rest of the path goes on from the real
- * parent directory, which may lead back into a mount (/dev/shm/../shm/x). */
+/* The walk goes on at head + rest (rest empty or starting with '/'): in
+ * the mounts (REDIRECT, nd->buf), or out of them (SHX_EESCAPE, with the
+ * path for the real file system in ns->escape). */
+static int go_on(struct ns *ns, struct nameidata *nd, const char *head, size_t headlen,
+		 const char *rest)
+{
+	char tmp[SHX_PATH_MAX];
+	int n = snprintf(tmp, sizeof(tmp), "%.*s%s", (int)headlen, head, rest);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (shx_path_classify(tmp, nd->buf, sizeof(nd->buf)) >= 0 && find_mount(ns, nd->buf))
+		return -REDIRECT;
+	memcpy(ns->escape, tmp, n + 1);
+	return -SHX_EESCAPE;
+}
+
+/* ".." out of a mount root: on from the real parent directory, which may
+ * lead back into a mount (/dev/shm/../shm/x). */
 static int leave_mount(struct ns *ns, const struct ns_inode *root, const char *rest,
 		       struct nameidata *nd)
 {
 	const struct ns_mount *m = mount_of(ns, root);
-	char tmp[SHX_PATH_MAX];
-	size_t up = strrchr(m->prefix, '/') - m->prefix;
-	int n = snprintf(tmp, sizeof(tmp), "%.*s/%s", (int)up, m->prefix, rest);
 
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+	return go_on(ns, nd, m->prefix, strrchr(m->prefix, '/') - m->prefix, rest);
+}
+
+/* pick_link, step_into: a symlink's target, relative to its directory. */
+static int follow_link(struct ns *ns, struct ns_inode *dir, const struct ns_inode *link,
+		       const char *rest, struct nameidata *nd)
+{
+	char head[SHX_PATH_MAX];
+	int n;
+
+	if (link->target[0] == '/')
+		return go_on(ns, nd, link->target, strlen(link->target), rest);
+	n = ns_path(ns, dir, head, sizeof(head));
+	if (n == 0)
+		return -ENOENT; /* its directory is gone */
+	n = snprintf(head + n, sizeof(head) - n, "/%s", link->target) + n;
+	if ((size_t)n >= sizeof(head))
 		return -ENAMETOOLONG;
-	if (shx_path_classify(tmp, nd->buf, sizeof(nd->buf)) < 0 || !find_mount(ns, nd->buf))
-		return -SHX_EESCAPE;
-	return -REDIRECT;
+	return go_on(ns, nd, head, n, rest);
 }
 
 static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
@@ -455,7 +494,7 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 		}
 		if (n == 2 && c[0] == '.' && c[1] == '.') {
 			if (!cur->parent)
-				return leave_mount(ns, cur, p, nd);
+				return leave_mount(ns, cur, e, nd);
 			cur = cur->parent;
 			if (last) {
 				nd->dir = nd->inode = cur;
@@ -466,6 +505,9 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 			continue;
 		}
 		d = d_lookup(ns, cur, c, n);
+		/* a trailing slash, like a later component, follows a link */
+		if (d && S_ISLNK(d->inode->mode) && (!last || nd->follow || *e == '/'))
+			return follow_link(ns, cur, d->inode, e, nd);
 		if (last) {
 			nd->dir = cur;
 			nd->last = c;
@@ -483,16 +525,17 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 }
 
 static int walk(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
-		struct nameidata *nd)
+		struct nameidata *nd, int follow)
 {
 	for (int hops = 0;; hops++) {
 		int r;
 
 		memset(nd, 0, offsetof(struct nameidata, buf));
+		nd->follow = follow;
 		r = walk_once(ns, cr, start, path, nd);
 		if (r != -REDIRECT)
 			return r;
-		if (hops == 8)
+		if (hops == MAXSYMLINKS)
 			return -ELOOP;
 		path = nd->buf;
 		start = 0;
@@ -540,9 +583,10 @@ static int open_tmpfile(struct ns *ns, const struct shx_cred *cr, struct nameida
 	r = permission(cr, dir, MAY_WRITE | MAY_EXEC);
 	if (r < 0)
 		return r;
-	*ip = new_inode(ns, cr, dir->dev, S_IFREG | (mode & 07777), &r);
+	*ip = new_inode(ns, cr, dir, dir->dev, S_IFREG | (mode & 07777), &r);
 	if (!*ip)
 		return r;
+	(*ip)->linkable = !(flags & O_EXCL); /* I_LINKABLE */
 	ns_hold(*ip);
 	return 0;
 }
@@ -559,7 +603,8 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		return -EINVAL;
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	r = walk(ns, cr, start, path, &nd);
+	r = walk(ns, cr, start, path, &nd,
+		 !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL));
 	if (r < 0)
 		return r;
 	if ((flags & O_TMPFILE) == O_TMPFILE)
@@ -578,7 +623,7 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 			r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
 			if (r < 0)
 				return r;
-			ip = new_inode(ns, cr, nd.dir->dev, S_IFREG | (mode & 07777), &r);
+			ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFREG | (mode & 07777), &r);
 			if (!ip)
 				return r;
 			r = d_add(ns, nd.dir, nd.last, nd.lastlen, ip);
@@ -593,6 +638,8 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 	}
 	if (!ip)
 		return -ENOENT;
+	if (S_ISLNK(ip->mode)) /* not followed: O_NOFOLLOW */
+		return (flags & O_DIRECTORY) ? -ENOTDIR : -ELOOP;
 	if (nd.trailing && !S_ISDIR(ip->mode))
 		return -ENOTDIR;
 	if ((flags & O_DIRECTORY) && !S_ISDIR(ip->mode))
@@ -642,7 +689,7 @@ int ns_unlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	struct nameidata nd;
 	struct ns_dentry *d;
 	struct ns_inode *ip;
-	int r = walk(ns, cr, start, path, &nd);
+	int r = walk(ns, cr, start, path, &nd, 0);
 
 	if (r < 0)
 		return r;
@@ -681,10 +728,10 @@ int ns_unlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 }
 
 int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
-	      struct ns_inode **ip)
+	      int follow, struct ns_inode **ip)
 {
 	struct nameidata nd;
-	int r = walk(ns, cr, start, path, &nd);
+	int r = walk(ns, cr, start, path, &nd, follow);
 
 	if (r < 0)
 		return r;
@@ -701,7 +748,7 @@ int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	      int mode, int flags)
 {
 	struct ns_inode *ip;
-	int r = ns_lookup(ns, cr, start, path, &ip);
+	int r = ns_lookup(ns, cr, start, path, !(flags & AT_SYMLINK_NOFOLLOW), &ip);
 
 	if (r < 0 || mode == F_OK)
 		return r;
@@ -730,6 +777,11 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 		a->ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
 		if (a->ctime_ns < ip->ctime_ns)
 			a->ctime_ns = ip->ctime_ns;
+	} else if (S_ISLNK(ip->mode)) {
+		a->size = strlen(ip->target);
+		a->atime_ns = ip->atime_ns;
+		a->mtime_ns = ip->mtime_ns;
+		a->ctime_ns = ip->ctime_ns;
 	} else {
 		/* tmpfs: a directory's size grows by BOGO_DIRENT_SIZE per entry */
 		a->size = (ip->nentries + 2) * 20;
@@ -808,6 +860,9 @@ int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 	 * CAP_CHOWN, or is the owner changing the group to one of its own */
 	if ((f & SHX_SET_MODE) && !owner_or_cap(cr, ip))
 		return -EPERM;
+	/* a symlink's mode cannot change (fchmodat AT_SYMLINK_NOFOLLOW) */
+	if ((f & SHX_SET_MODE) && S_ISLNK(ip->mode))
+		return -EOPNOTSUPP;
 	if ((f & SHX_SET_UID) && q->uid != ip->uid && cr->uid != 0)
 		return -EPERM;
 	if ((f & SHX_SET_GID) && q->gid != ip->gid && cr->uid != 0 &&
@@ -843,6 +898,143 @@ int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 		}
 	}
 	ip->ctime_ns = ns_now();
+	return 0;
+}
+
+/* --- mkdir, link: do_mkdirat, do_linkat, shmem_mkdir, shmem_link -------- */
+
+int ns_mkdir(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	     mode_t mode)
+{
+	struct nameidata nd;
+	struct ns_inode *ip;
+	int r = walk(ns, cr, start, path, &nd, 0);
+
+	if (r < 0)
+		return r;
+	if (!nd.last || nd.inode)
+		return -EEXIST;
+	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
+	if (r < 0)
+		return r;
+	ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFDIR | (mode & 07777), &r);
+	if (!ip)
+		return r;
+	r = d_add(ns, nd.dir, nd.last, nd.lastlen, ip);
+	if (r < 0) {
+		free_inode(ns, ip);
+		return r;
+	}
+	ip->nlink = 2;
+	ip->parent = nd.dir;
+	nd.dir->nlink++;
+	dir_touch(nd.dir);
+	return 0;
+}
+
+int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
+	    uint64_t start2, const char *to, int follow)
+{
+	struct nameidata *o = malloc(sizeof(*o)), *n = malloc(sizeof(*n));
+	struct ns_inode *ip;
+	int r;
+
+	if (!o || !n) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* an empty source names the inode itself (AT_EMPTY_PATH on an fd) */
+	memset(o, 0, offsetof(struct nameidata, buf));
+	o->inode = from[0] ? NULL : ns_iget(ns, start);
+	r = from[0] ? walk(ns, cr, start, from, o, follow) : 0;
+	if (r == 0)
+		r = walk(ns, cr, start2, to, n, 0);
+	if (r < 0)
+		goto out;
+	ip = o->inode;
+	r = -ENOENT;
+	if (!ip)
+		goto out;
+	r = -ENOTDIR;
+	if (o->trailing && !S_ISDIR(ip->mode))
+		goto out;
+	r = -EEXIST;
+	if (!n->last || n->inode)
+		goto out;
+	r = -EXDEV;
+	if (ip->dev != n->dir->dev)
+		goto out;
+	r = -ENOENT; /* do_linkat refuses a trailing slash on the new name */
+	if (n->trailing)
+		goto out;
+	r = permission(cr, n->dir, MAY_WRITE | MAY_EXEC);
+	if (r < 0)
+		goto out;
+	r = -EPERM;
+	if (S_ISDIR(ip->mode))
+		goto out;
+	r = -ENOENT; /* unlinked, or an O_TMPFILE inode opened O_EXCL */
+	if (ip->nlink == 0 && !ip->linkable)
+		goto out;
+	r = d_add(ns, n->dir, n->last, n->lastlen, ip);
+	if (r < 0)
+		goto out;
+	ip->nlink++;
+	ip->linkable = 0;
+	ip->ctime_ns = ns_now();
+	dir_touch(n->dir);
+out:
+	free(o);
+	free(n);
+	return r;
+}
+
+/* --- symlinks: do_symlinkat, shmem_symlink, do_readlinkat --------------- */
+
+int ns_symlink(struct ns *ns, const struct shx_cred *cr, const char *target, uint64_t start,
+	       const char *path)
+{
+	struct nameidata nd;
+	struct ns_inode *ip;
+	int r;
+
+	if (!target[0])
+		return -ENOENT;
+	r = walk(ns, cr, start, path, &nd, 0);
+	if (r < 0)
+		return r;
+	if (!nd.last || nd.inode)
+		return -EEXIST;
+	if (nd.trailing)
+		return -ENOENT;
+	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
+	if (r < 0)
+		return r;
+	ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFLNK | 0777, &r);
+	if (!ip)
+		return r;
+	ip->target = strdup(target);
+	r = ip->target ? d_add(ns, nd.dir, nd.last, nd.lastlen, ip) : -ENOMEM;
+	if (r < 0) {
+		free_inode(ns, ip);
+		return r;
+	}
+	ip->nlink = 1;
+	dir_touch(nd.dir);
+	return 0;
+}
+
+int ns_readlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		const char **target)
+{
+	struct ns_inode *ip;
+	int r = ns_lookup(ns, cr, start, path, 0, &ip);
+
+	if (r < 0)
+		return r;
+	if (!S_ISLNK(ip->mode))
+		return -EINVAL;
+	*target = ip->target;
 	return 0;
 }
 
@@ -888,9 +1080,9 @@ int ns_rename(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
 	    ((flags & RENAME_NOREPLACE) && exchange))
 		goto out;
-	r = walk(ns, cr, start, from, o);
+	r = walk(ns, cr, start, from, o, 0);
 	if (r == 0)
-		r = walk(ns, cr, start2, to, n);
+		r = walk(ns, cr, start2, to, n, 0);
 	if (r < 0)
 		goto out;
 	/* different mounts: different file systems */
@@ -1045,6 +1237,14 @@ full:
 	return 0;
 }
 
+int ns_chdir(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip)
+{
+	(void)ns;
+	if (!S_ISDIR(ip->mode))
+		return -ENOTDIR;
+	return permission(cr, ip, MAY_EXEC);
+}
+
 /* Builds the path from the inode's first name up to its mount. */
 size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap)
 {
@@ -1063,8 +1263,8 @@ size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap)
 		tmp[--o] = '/';
 		ip = d->parent;
 	}
-	m = mount_of(ns, ip);
-	if (!m || o == sizeof(tmp) - 1)
+	m = mount_of(ns, ip); /* NULL: the chain ended at an unlinked inode */
+	if (!m)
 		return buf[0] = 0;
 	return (size_t)snprintf(buf, cap, "%s%s", m->prefix, tmp + o);
 }
@@ -1097,7 +1297,8 @@ int ns_add_mount(struct ns *ns, const char *prefix)
 	m->parent_ino = stat(parent[0] ? parent : "/", &st) == 0 ? st.st_ino : 1;
 	/* The mount root is not counted against nr_inodes... */
 	ns->cfg.nr_inodes++;
-	m->root = new_inode(ns, &cr, makedev(0, SHX_DEV_BASE + ns->nmounts), S_IFDIR | 01777, &r);
+	m->root = new_inode(ns, &cr, NULL, makedev(0, SHX_DEV_BASE + ns->nmounts), S_IFDIR | 01777,
+			    &r);
 	if (!m->root) {
 		free(m->prefix);
 		return r;

@@ -40,6 +40,8 @@ struct ns_inode {
 	int memfd;
 	uint64_t charged;  /* bytes reserved against the size limit */
 	uint32_t holders;  /* client connections holding it open */
+	int linkable;	   /* an O_TMPFILE inode that linkat may give a name */
+	char *target;	   /* symlinks: where it points */
 	pid_t creator_pid;
 	int64_t created_ns;
 	int64_t atime_ns, mtime_ns, ctime_ns; /* directories only: files use the memfd's */
@@ -67,6 +69,7 @@ struct ns {
 	struct shx_config cfg;
 	const char *placeholder; /* an empty directory: the fd behind an open directory */
 	int procfd;		 /* /proc/self/fd */
+	char escape[SHX_PATH_MAX]; /* the real path of the last -SHX_EESCAPE */
 	struct ns_mount mounts[8];
 	int nmounts;
 	uint64_t size_used, inodes_used, objects;
@@ -93,8 +96,9 @@ int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags);
 /* unlinkat(2); with AT_REMOVEDIR, rmdir */
 int ns_unlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	      int flags);
+/* follow: a symlink in the last component is followed (stat, not lstat) */
 int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
-	      struct ns_inode **ip);
+	      int follow, struct ns_inode **ip);
 int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	      int mode, int flags);
 int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a);
@@ -103,6 +107,15 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a);
  * with the permission rules of setattr_prepare. */
 int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 	       const struct shx_req *q);
+int ns_mkdir(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	     mode_t mode);
+/* linkat(2): a new name for a file, in the same mount */
+int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
+	    uint64_t start2, const char *to, int follow);
+int ns_symlink(struct ns *ns, const struct shx_cred *cr, const char *target, uint64_t start,
+	       const char *path);
+int ns_readlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		const char **target);
 /* renameat2(2) within one mount, RENAME_NOREPLACE and RENAME_EXCHANGE
  * included; -EXDEV across mounts. */
 int ns_rename(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
@@ -125,6 +138,9 @@ void ns_unhold(struct ns_inode *ip);
 /* Drops a holder; the inode goes when it has neither names nor holders. */
 void ns_release(struct ns *ns, struct ns_inode *ip);
 
+/* chdir(2)'s checks: a directory (ENOTDIR) the caller may search
+ * (EACCES). */
+int ns_chdir(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip);
 /* Writes the absolute path of ip into buf ("" once unlinked). */
 size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap);
 /* Calls fn for every inode (for listings). */

@@ -378,7 +378,9 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_RESERVE] = "reserve", [SHX_OP_SYNC] = "sync",
 		[SHX_OP_READDIR] = "readdir", [SHX_OP_STATS] = "stats",
 		[SHX_OP_LS] = "ls",	      [SHX_OP_SETATTR] = "setattr",
-		[SHX_OP_RENAME] = "rename",
+		[SHX_OP_RENAME] = "rename",   [SHX_OP_MKDIR] = "mkdir",
+		[SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
+		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

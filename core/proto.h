@@ -39,6 +39,11 @@ enum shx_op {
 	SHX_OP_SETATTR,	  /* path (relative to ino), or ino alone; flags: SHX_SET_*,
 			     mode, uid, gid, atime_ns, mtime_ns, size */
 	SHX_OP_RENAME,	  /* ino/path -> size/path2 (start dir, path), flags: RENAME_* */
+	SHX_OP_MKDIR,	  /* path, mode (umask applied) */
+	SHX_OP_LINK,	  /* ino/path -> size/path2, flags: AT_SYMLINK_FOLLOW */
+	SHX_OP_CHDIR,	  /* path, or ino alone -> attr, data: the directory's path */
+	SHX_OP_SYMLINK,	  /* path: the new link, path2: its target */
+	SHX_OP_READLINK,  /* path -> data: the target */
 	SHX_OP_MAX
 };
 
@@ -47,8 +52,10 @@ enum shx_op {
 #define SHX_HF_FD 0x2	   /* reply: an fd travels with this message */
 #define SHX_HF_EOF 0x4	   /* reply: no more entries after these */
 
-/* A status of -SHX_EESCAPE answers a path that ".." leads out of the
- * mount: the client hands it to the real file system. */
+/* A status of -SHX_EESCAPE answers a path that ".." or a symlink leads out
+ * of the mounts: the reply's data is the path the real file system should
+ * resolve instead, so a client leaves room for SHX_PATH_MAX bytes of data
+ * in every request that names a path. */
 #define SHX_EESCAPE 4000
 
 /* SHX_OP_RESERVE flags */

@@ -8,6 +8,7 @@
  * ENOSPC, as a full tmpfs does.
  */
 #include <limits.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -284,19 +285,87 @@ SHX_EXPORT int close(int fd)
 	return REAL(close)(fd);
 }
 
+/* A duplicate is one more fd on the same object: the same entry, and one
+ * more hold, so that closing either leaves the object held by the other. */
+static int copy_entry(int old, int new)
+{
+	struct shx_fdent *e = shx_fdtab_get(old);
+	struct shx_req q;
+
+	if (new < 0 || !e)
+		return new;
+	shx_fdtab_set(new, e->ino, e->flags);
+	shx_fdtab_get(new)->reserved = e->reserved;
+	shx_req_init(&q, SHX_OP_HOLD, NULL);
+	q.ino = e->ino;
+	shx_notify(&q);
+	return new;
+}
+
+SHX_EXPORT int dup(int old)
+{
+	return copy_entry(old, REAL(dup)(old));
+}
+
 SHX_EXPORT int dup3(int old, int new, int flags)
 {
 	if (old != new && new >= 0)
 		shx_fd_forget(new);
-	return REAL(dup3)(old, new, flags);
+	return copy_entry(old, REAL(dup3)(old, new, flags));
 }
 
 SHX_EXPORT int dup2(int old, int new)
 {
-	if (old != new && new >= 0)
-		shx_fd_forget(new);
-	return REAL(dup2)(old, new);
+	if (old == new || new < 0)
+		return REAL(dup2)(old, new);
+	shx_fd_forget(new);
+	return copy_entry(old, REAL(dup2)(old, new));
 }
+
+static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
+{
+	/* Every fcntl argument is an int or a pointer; both fit here. */
+	void *arg = va_arg(ap, void *);
+	struct shx_fdent *e;
+	int r = real(fd, cmd, arg);
+
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		return copy_entry(fd, r);
+	case F_SETFL:
+		e = shx_fdtab_get(fd);
+		if (r == 0 && e)
+			e->flags = ((uintptr_t)arg & O_APPEND) ? e->flags | SHX_FD_APPEND
+							      : e->flags & ~SHX_FD_APPEND;
+		return r;
+	}
+	return r;
+}
+
+SHX_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, cmd);
+	r = do_fcntl(REAL(fcntl), fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+#ifdef __GLIBC__
+SHX_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, cmd);
+	r = do_fcntl(REAL(fcntl64), fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+#endif
 
 #ifdef __GLIBC__
 SHX_EXPORT int close_range(unsigned first, unsigned last, int flags)

@@ -9,7 +9,8 @@
 #include "preload.h"
 
 /* Sends the change for (dirfd, path), or for fd's object when path is
- * NULL; 1 if the call is not ours. */
+ * NULL; 1 if the call is not ours, -SHX_EESCAPE with q->path the real
+ * path when a symlink or ".." leads out of the mounts. */
 static int setattr(int fd, const char *path, struct shx_req *q)
 {
 	struct shx_path p;
@@ -34,8 +35,7 @@ static int setattr(int fd, const char *path, struct shx_req *q)
 	q->op = SHX_OP_SETATTR;
 	q->ino = p.start;
 	shx_req_set_path(q, p.path);
-	r = shx_request(q, &rep, NULL, 0);
-	return r == -SHX_EESCAPE ? 1 : r;
+	return shx_request(q, &rep, NULL, 0);
 }
 
 static void req_clear(struct shx_req *q, unsigned flags)
@@ -46,17 +46,16 @@ static void req_clear(struct shx_req *q, unsigned flags)
 
 /* --- chmod --------------------------------------------------------------- */
 
-static int mode_change(int fd, const char *path, mode_t mode)
+static int mode_change(int fd, const char *path, mode_t mode, int flags, struct shx_req *q)
 {
-	struct shx_req q;
-
-	req_clear(&q, SHX_SET_MODE);
-	q.mode = mode;
-	return setattr(fd, path, &q);
+	req_clear(q, SHX_SET_MODE | (flags & AT_SYMLINK_NOFOLLOW ? SHX_SET_NOFOLLOW : 0));
+	q->mode = mode;
+	return setattr(fd, path, q);
 }
 
 SHX_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
+	struct shx_req q;
 	int r;
 
 	if (!shx_opaque(path))
@@ -65,8 +64,10 @@ SHX_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 		return shx_classify(dirfd, path, &(struct shx_path){ 0 }) > 0
 			       ? shx_ret(-EINVAL)
 			       : REAL(fchmodat)(dirfd, path, mode, flags);
-	r = mode_change(dirfd, path, mode);
-	return r == 1 ? REAL(fchmodat)(dirfd, path, mode, flags) : shx_ret(r);
+	r = mode_change(dirfd, path, mode, flags, &q);
+	if (r == -SHX_EESCAPE)
+		path = q.path;
+	return r == 1 || r == -SHX_EESCAPE ? REAL(fchmodat)(dirfd, path, mode, flags) : shx_ret(r);
 }
 
 SHX_EXPORT int chmod(const char *path, mode_t mode)
@@ -76,35 +77,40 @@ SHX_EXPORT int chmod(const char *path, mode_t mode)
 
 SHX_EXPORT int fchmod(int fd, mode_t mode)
 {
-	int r = mode_change(fd, NULL, mode);
+	struct shx_req q;
+	int r = mode_change(fd, NULL, mode, 0, &q);
 
 	return r == 1 ? REAL(fchmod)(fd, mode) : shx_ret(r);
 }
 
 /* --- chown --------------------------------------------------------------- */
 
-static int owner_change(int fd, const char *path, uid_t uid, gid_t gid)
+static int owner_change(int fd, const char *path, uid_t uid, gid_t gid, int flags,
+			struct shx_req *q)
 {
-	struct shx_req q;
-
-	req_clear(&q, (uid != (uid_t)-1 ? SHX_SET_UID : 0) | (gid != (gid_t)-1 ? SHX_SET_GID : 0));
-	q.uid = uid;
-	q.gid = gid;
-	return setattr(fd, path, &q);
+	req_clear(q, (uid != (uid_t)-1 ? SHX_SET_UID : 0) | (gid != (gid_t)-1 ? SHX_SET_GID : 0) |
+			     (flags & AT_SYMLINK_NOFOLLOW ? SHX_SET_NOFOLLOW : 0));
+	q->uid = uid;
+	q->gid = gid;
+	return setattr(fd, path, q);
 }
 
 SHX_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
+	struct shx_req q;
 	int r;
 
 	if ((flags & AT_EMPTY_PATH) && shx_empty(path)) {
-		r = owner_change(dirfd, NULL, uid, gid);
+		r = owner_change(dirfd, NULL, uid, gid, flags, &q);
 		return r == 1 ? REAL(fchownat)(dirfd, path, uid, gid, flags) : shx_ret(r);
 	}
 	if (!shx_opaque(path))
 		return REAL(fchownat)(dirfd, path, uid, gid, flags);
-	r = owner_change(dirfd, path, uid, gid);
-	return r == 1 ? REAL(fchownat)(dirfd, path, uid, gid, flags) : shx_ret(r);
+	r = owner_change(dirfd, path, uid, gid, flags, &q);
+	if (r == -SHX_EESCAPE)
+		path = q.path;
+	return r == 1 || r == -SHX_EESCAPE ? REAL(fchownat)(dirfd, path, uid, gid, flags)
+					    : shx_ret(r);
 }
 
 SHX_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
@@ -119,7 +125,8 @@ SHX_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
 
 SHX_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 {
-	int r = owner_change(fd, NULL, uid, gid);
+	struct shx_req q;
+	int r = owner_change(fd, NULL, uid, gid, 0, &q);
 
 	return r == 1 ? REAL(fchown)(fd, uid, gid) : shx_ret(r);
 }
@@ -169,8 +176,12 @@ static int times_at(int dirfd, const char *path, const struct timespec ts[2], in
 	r = times_req(ts, &q);
 	if (r != 0)
 		return r == 1 ? 0 : shx_ret(r);
+	if (flags & AT_SYMLINK_NOFOLLOW)
+		q.flags |= SHX_SET_NOFOLLOW;
 	r = setattr(dirfd, path && path[0] ? path : NULL, &q);
-	return r == 1 ? REAL(utimensat)(dirfd, path, ts, flags) : shx_ret(r);
+	if (r == -SHX_EESCAPE)
+		path = q.path;
+	return r == 1 || r == -SHX_EESCAPE ? REAL(utimensat)(dirfd, path, ts, flags) : shx_ret(r);
 }
 
 SHX_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2], int flags)
@@ -227,7 +238,9 @@ SHX_EXPORT int truncate(const char *path, off_t len)
 	req_clear(&q, SHX_SET_SIZE);
 	q.size = len;
 	r = setattr(AT_FDCWD, path, &q);
-	return r == 1 ? REAL(truncate)(path, len) : shx_ret(r);
+	if (r == -SHX_EESCAPE)
+		path = q.path;
+	return r == 1 || r == -SHX_EESCAPE ? REAL(truncate)(path, len) : shx_ret(r);
 }
 
 #ifdef __GLIBC__

@@ -114,3 +114,125 @@ SHX_EXPORT int rename(const char *old, const char *new)
 
 	return r == 1 ? REAL(rename)(old, new) : shx_ret(r);
 }
+
+/* --- mkdir, link --------------------------------------------------------- */
+
+SHX_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+	struct shx_path p;
+	struct shx_req q;
+	struct shx_rep rep = { 0 };
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0)
+		return REAL(mkdirat)(dirfd, path, mode);
+	if (r > 0) {
+		shx_req_init(&q, SHX_OP_MKDIR, &p);
+		q.mode = mode & ~shx_umask() & 07777;
+		r = shx_request_path(&q, &rep, &p);
+		if (r == -SHX_EESCAPE)
+			return REAL(mkdirat)(dirfd, p.path, mode);
+	}
+	return shx_ret(r);
+}
+
+SHX_EXPORT int mkdir(const char *path, mode_t mode)
+{
+	return mkdirat(AT_FDCWD, path, mode);
+}
+
+SHX_EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, int flags)
+{
+	struct shx_path a = { 0 }, b;
+	struct shx_req q;
+	struct shx_rep rep = { 0 };
+	struct shx_fdent *e = NULL;
+	int ra, rb, r;
+
+	if ((flags & AT_EMPTY_PATH) && shx_empty(old)) {
+		e = shx_fdtab_get(olddir);
+		ra = e ? 1 : 0;
+		if (e)
+			a.start = e->ino;
+	} else {
+		ra = shx_classify(olddir, old, &a);
+	}
+	rb = shx_classify(newdir, new, &b);
+	if (ra == 0 && rb == 0)
+		return REAL(linkat)(olddir, old, newdir, new, flags);
+	if (ra < 0 || rb < 0)
+		return shx_ret(ra < 0 ? ra : rb);
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return shx_ret(-EINVAL);
+	if (ra == 0 || rb == 0)
+		return shx_ret(-EXDEV);
+	shx_req_init(&q, SHX_OP_LINK, &a);
+	q.size = b.start;
+	r = shx_req_set_path2(&q, b.path);
+	if (r == 0)
+		r = shx_request(&q, &rep, NULL, 0);
+	return shx_ret(r == -SHX_EESCAPE ? -EXDEV : r);
+}
+
+SHX_EXPORT int link(const char *old, const char *new)
+{
+	return linkat(AT_FDCWD, old, AT_FDCWD, new, 0);
+}
+
+/* --- symlinks ------------------------------------------------------------ */
+
+SHX_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
+{
+	struct shx_path p;
+	struct shx_req q;
+	struct shx_rep rep = { 0 };
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0 || !shx_opaque(target))
+		return REAL(symlinkat)(target, dirfd, path);
+	if (r > 0) {
+		shx_req_init(&q, SHX_OP_SYMLINK, &p);
+		r = shx_req_set_path2(&q, target);
+		if (r == 0)
+			r = shx_request_path(&q, &rep, &p);
+		if (r == -SHX_EESCAPE)
+			return REAL(symlinkat)(target, dirfd, p.path);
+	}
+	return shx_ret(r);
+}
+
+SHX_EXPORT int symlink(const char *target, const char *path)
+{
+	return symlinkat(target, AT_FDCWD, path);
+}
+
+SHX_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	char data[SHX_PATH_MAX];
+	struct shx_rep rep = { .data = (uint8_t *)data, .datacap = sizeof(data) - 1 };
+	struct shx_path p;
+	struct shx_req q;
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0)
+		return REAL(readlinkat)(dirfd, path, buf, size);
+	if (r < 0)
+		return shx_ret(r);
+	if ((ssize_t)size <= 0)
+		return shx_ret(-EINVAL);
+	shx_req_init(&q, SHX_OP_READLINK, &p);
+	r = shx_request_path(&q, &rep, &p);
+	if (r == -SHX_EESCAPE)
+		return REAL(readlinkat)(dirfd, p.path, buf, size);
+	if (r < 0)
+		return shx_ret(r);
+	if (rep.datalen < size)
+		size = rep.datalen;
+	memcpy(buf, data, size);
+	return size;
+}
+
+SHX_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	return readlinkat(AT_FDCWD, path, buf, size);
+}

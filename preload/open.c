@@ -52,7 +52,16 @@ SHX_EXPORT mode_t umask(mode_t mask)
 	return old;
 }
 
-int shx_open(const struct shx_path *path, int flags, mode_t mode)
+int shx_request_path(struct shx_req *q, struct shx_rep *rep, struct shx_path *p)
+{
+	int r = shx_request(q, rep, NULL, 0);
+
+	if (r == -SHX_EESCAPE)
+		memcpy(p->path, q->path, q->pathlen + 1);
+	return r;
+}
+
+int shx_open(struct shx_path *path, int flags, mode_t mode)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
@@ -63,6 +72,8 @@ int shx_open(const struct shx_path *path, int flags, mode_t mode)
 	q.flags = flags;
 	q.mode = NEEDS_MODE(flags) ? mode & ~shx_umask() & 07777 : 0;
 	r = shx_request(&q, &p, &fd, flags & O_CLOEXEC);
+	if (r == -SHX_EESCAPE)
+		memcpy(path->path, q.path, q.pathlen + 1);
 	if (r < 0)
 		return r;
 	fl = S_ISDIR(p.attr.mode) ? SHX_FD_DIR : 0;
@@ -79,7 +90,7 @@ int shx_open(const struct shx_path *path, int flags, mode_t mode)
 
 /* fd or -errno; a path that ".." leads out of the mounts is the real file
  * system's business. */
-int shx_open_managed(int dirfd, const struct shx_path *p, int flags, mode_t mode)
+int shx_open_managed(int dirfd, struct shx_path *p, int flags, mode_t mode)
 {
 	int r = shx_open(p, flags, mode);
 
@@ -191,14 +202,14 @@ SHX_EXPORT int __open64_2(const char *path, int flags)
 }
 #endif
 
-static int unlink_path(const struct shx_path *path, int flags)
+static int unlink_path(struct shx_path *path, int flags)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
 
 	shx_req_init(&q, SHX_OP_UNLINK, path);
 	q.flags = flags;
-	return shx_request(&q, &p, NULL, 0);
+	return shx_request_path(&q, &p, path);
 }
 
 SHX_EXPORT int unlinkat(int dirfd, const char *path, int flags)

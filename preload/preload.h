@@ -81,7 +81,8 @@ struct shx_path {
 int shx_classify(int dirfd, const char *path, struct shx_path *p);
 
 /* Request helpers.  shx_request returns the operation's status (or a
- * transport error as -EIO). */
+ * transport error as -EIO); on -SHX_EESCAPE, q->path is the path to hand
+ * to the real function instead. */
 void shx_req_init(struct shx_req *q, unsigned op, const struct shx_path *p);
 int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags);
 
@@ -92,13 +93,24 @@ int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags);
 struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_attr *a);
 
 /* open.c */
-int shx_open(const struct shx_path *p, int flags, mode_t mode);
-int shx_open_managed(int dirfd, const struct shx_path *p, int flags, mode_t mode);
+/* fd or -errno; on -SHX_EESCAPE p->path becomes the real path */
+int shx_open(struct shx_path *p, int flags, mode_t mode);
+int shx_open_managed(int dirfd, struct shx_path *p, int flags, mode_t mode);
+/* shx_request for a request built from p: an escape's path lands in p */
+int shx_request_path(struct shx_req *q, struct shx_rep *rep, struct shx_path *p);
 mode_t shx_umask(void);
 
 /* stat.c */
 void shx_attr_to_stat(const struct shx_attr *a, struct stat *st);
 int shx_getattr(uint64_t ino, struct shx_attr *a);
+
+/* cwd.c: a relative path made absolute against a working directory in
+ * or above a mount; 1 if that is managed, 0 if not (or the cwd is
+ * elsewhere), -errno. */
+int shx_cwd_join(const char *rel, struct shx_path *p);
+void shx_cwd_init(const char *placeholder);
+/* The virtual working directory, or NULL when the real one is in use. */
+const char *shx_cwd_virtual(void);
 
 /* io.c: drops the fd's entry and tells the manager */
 void shx_fd_forget(int fd);

@@ -72,18 +72,23 @@ void shx_init(void)
 {
 	static atomic_int once;
 	const char *shmemd = getenv("SHMEMX_SHMEMD");
+	int saved = errno;
 
 #define WRAP(ret, name, params) shx_real.name = (ret(*) params)dlsym(RTLD_NEXT, #name);
 #include "wrappers.def"
 #undef WRAP
-	if (atomic_exchange(&once, 1))
+	if (atomic_exchange(&once, 1)) {
+		errno = saved;
 		return;
+	}
 	shx_log_init("libshmemx");
 	shx_mounts_init();
 	shx_conn_init(shmemd && *shmemd ? shmemd : SHX_BINDIR "/shmemd");
+	shx_cwd_init(shx_conn_placeholder());
 	pthread_atfork(NULL, NULL, after_fork_child);
 	atomic_store(&shx_ready, 1);
 	adopt_inherited();
+	errno = saved;
 }
 
 __attribute__((constructor)) static void shx_constructor(void)
@@ -106,8 +111,10 @@ int shx_classify(int dirfd, const char *path, struct shx_path *p)
 		p->start = 0;
 		return m >= 0 ? 1 : m == -1 ? 0 : m;
 	}
-	if (dirfd == AT_FDCWD || !path[0])
+	if (!path[0])
 		return 0;
+	if (dirfd == AT_FDCWD)
+		return shx_cwd_join(path, p);
 	e = shx_fdtab_get(dirfd);
 	if (!e || !(e->flags & SHX_FD_DIR))
 		return 0;
@@ -132,8 +139,24 @@ void shx_req_init(struct shx_req *q, unsigned op, const struct shx_path *p)
 int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags)
 {
 	static atomic_int warned;
-	int r = shx_call(q, p, fd, fd_flags);
+	char escape[SHX_PATH_MAX];
+	int r;
 
+	/* room for the real path an -SHX_EESCAPE answer carries */
+	if (p->datacap < sizeof(escape) - 1) {
+		p->data = (uint8_t *)escape;
+		p->datacap = sizeof(escape) - 1;
+	}
+	r = shx_call(q, p, fd, fd_flags);
+	if (r == 0 && p->status == -SHX_EESCAPE) {
+		memcpy(q->path, p->data, p->datalen);
+		q->path[p->datalen] = 0;
+		q->pathlen = p->datalen;
+	}
+	if (p->data == (uint8_t *)escape) {
+		p->data = NULL;
+		p->datacap = 0;
+	}
 	if (r == 0)
 		return p->status;
 	if (!atomic_exchange(&warned, 1))
@@ -154,7 +177,7 @@ struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_att
 	if (!S_ISREG(st->st_mode) || st->st_nlink != 0 || major(st->st_dev) != 0)
 		return NULL;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, link, sizeof(link) - 1);
+	n = syscall(SYS_readlinkat, AT_FDCWD, proc, link, sizeof(link) - 1);
 	if (n < 0)
 		return NULL;
 	link[n] = 0;

@@ -47,14 +47,15 @@ int shx_getattr(uint64_t ino, struct shx_attr *a)
 	return r;
 }
 
-static int stat_path(const struct shx_path *path, struct shx_attr *a)
+static int stat_path(struct shx_path *path, int flags, struct shx_attr *a)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
 	int r;
 
 	shx_req_init(&q, SHX_OP_STAT, path);
-	r = shx_request(&q, &p, NULL, 0);
+	q.flags = flags & AT_SYMLINK_NOFOLLOW;
+	r = shx_request_path(&q, &p, path);
 	if (r == 0)
 		*a = p.attr;
 	return r;
@@ -102,7 +103,7 @@ SHX_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	if (r > 0) {
 		if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 			return shx_ret(-EINVAL);
-		r = stat_path(&p, &a);
+		r = stat_path(&p, flags, &a);
 		if (r == -SHX_EESCAPE)
 			return REAL(fstatat)(dirfd, p.path, st, flags);
 	}
@@ -234,7 +235,7 @@ SHX_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, stru
 	if (r > 0) {
 		if ((mask & STATX__RESERVED) || (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
 			return shx_ret(-EINVAL);
-		r = stat_path(&p, &a);
+		r = stat_path(&p, flags, &a);
 		if (r == -SHX_EESCAPE)
 			return REAL(statx)(dirfd, p.path, flags, mask, sx);
 	}
@@ -260,7 +261,7 @@ SHX_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 		shx_req_init(&q, SHX_OP_ACCESS, &p);
 		q.mode = mode;
 		q.flags = flags;
-		r = shx_request(&q, &rep, NULL, 0);
+		r = shx_request_path(&q, &rep, &p);
 		if (r == -SHX_EESCAPE)
 			return REAL(faccessat)(dirfd, p.path, mode, flags);
 	}

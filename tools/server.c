@@ -159,7 +159,8 @@ static int do_unlink(struct client *c, const struct shx_req *q, struct shx_rep *
 static int do_stat(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct ns_inode *ip;
-	int r = ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, &ip);
+	int r = ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, !(q->flags & AT_SYMLINK_NOFOLLOW),
+			  &ip);
 
 	return r < 0 ? r : ns_getattr(&c->srv->ns, ip, &p->attr);
 }
@@ -285,7 +286,8 @@ static int do_setattr(struct client *c, const struct shx_req *q, struct shx_rep 
 {
 	struct ns *ns = &c->srv->ns;
 	struct ns_inode *ip = NULL;
-	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path, &ip)
+	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path,
+				       !(q->flags & SHX_SET_NOFOLLOW), &ip)
 			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
 
 	if (r == 0)
@@ -300,12 +302,67 @@ static int do_rename(struct client *c, const struct shx_req *q, struct shx_rep *
 	return ns_rename(&c->srv->ns, &c->cred, q->ino, q->path, q->size, q->path2, q->flags);
 }
 
+static int do_mkdir(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return ns_mkdir(&c->srv->ns, &c->cred, q->ino, q->path, q->mode);
+}
+
+static int do_link(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return ns_link(&c->srv->ns, &c->cred, q->ino, q->path, q->size, q->path2,
+		       q->flags & AT_SYMLINK_FOLLOW);
+}
+
+static int do_symlink(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return ns_symlink(&c->srv->ns, &c->cred, q->path2, q->ino, q->path);
+}
+
+static int do_readlink(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	const char *target;
+	int r = ns_readlink(&c->srv->ns, &c->cred, q->ino, q->path, &target);
+	size_t n;
+
+	if (r < 0)
+		return r;
+	n = strlen(target);
+	if (n > p->datacap)
+		return -ENAMETOOLONG;
+	memcpy(p->data, target, n);
+	p->datalen = n;
+	return 0;
+}
+
+static int do_chdir(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ns_inode *ip = NULL;
+	char path[SHX_PATH_MAX];
+	size_t n;
+	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path, 1, &ip)
+			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
+
+	if (r == 0)
+		r = ns_chdir(ns, &c->cred, ip);
+	if (r < 0)
+		return r;
+	n = ns_path(ns, ip, path, sizeof(path));
+	if (n == 0 || n >= sizeof(path) || n > p->datacap)
+		return -ENOENT; /* a removed directory */
+	memcpy(p->data, path, n);
+	p->datalen = n;
+	return ns_getattr(ns, ip, &p->attr);
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
 	[SHX_OP_GETATTR] = do_getattr, [SHX_OP_ACCESS] = do_access,   [SHX_OP_RESERVE] = do_reserve,
 	[SHX_OP_SYNC] = do_sync,       [SHX_OP_READDIR] = do_readdir, [SHX_OP_STATS] = do_stats,
 	[SHX_OP_LS] = do_ls,	       [SHX_OP_SETATTR] = do_setattr, [SHX_OP_RENAME] = do_rename,
+	[SHX_OP_MKDIR] = do_mkdir,     [SHX_OP_LINK] = do_link,	      [SHX_OP_CHDIR] = do_chdir,
+	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink,
 };
 
 /* --- connections --------------------------------------------------------- */
@@ -383,6 +440,10 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	r = handlers[q.op](c, &q, &p, &rfd);
 	shx_debug("pid %d: %s %s -> %d", (int)c->cred.pid, shx_op_name(q.op), q.path, r);
+	if (r == -SHX_EESCAPE) { /* tell the client where the real file system takes over */
+		p.datalen = strlen(c->srv->ns.escape);
+		memcpy(p.data, c->srv->ns.escape, p.datalen);
+	}
 	if (!(q.hflags & SHX_HF_NOREPLY)) {
 		p.op = q.op;
 		p.id = q.id;
