@@ -59,13 +59,14 @@ char *shx_format_size(uint64_t n, char *buf, size_t cap)
 	int u = -1;
 	double v = n;
 
-	while (v >= 1024 && u < 5) {
+	/* 1023.96K prints as 1.0M, not 1024K */
+	while (v >= 1023.95 && u < 5) {
 		v /= 1024;
 		u++;
 	}
 	if (u < 0)
 		snprintf(buf, cap, "%llu", (unsigned long long)n);
-	else if (v == (uint64_t)v || v >= 100)
+	else if (v == (uint64_t)v || v >= 99.95)
 		snprintf(buf, cap, "%.0f%c", v, units[u]);
 	else
 		snprintf(buf, cap, "%.1f%c", v, units[u]);

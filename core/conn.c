@@ -33,6 +33,8 @@ struct slot {
 
 static struct slot slots[NSLOTS] = { { 0, -1 }, { 0, -1 }, { 0, -1 }, { 0, -1 } };
 static atomic_uint next_id;
+/* No fd below this is one of ours: close() of a lower fd skips the pool. */
+static atomic_int lowest_sock = 1 << 30;
 
 static void sys_close(int fd)
 {
@@ -270,6 +272,9 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 			}
 			if (i >= 0)
 				atomic_store(&slots[i].fd, sock);
+			for (int low = atomic_load(&lowest_sock);
+			     sock < low && !atomic_compare_exchange_weak(&lowest_sock, &low, sock);)
+				;
 		}
 		r = roundtrip(sock, req, rep, fd, fd_flags);
 		/* A manager that went away (idle exit, restart) gets one
@@ -311,6 +316,8 @@ void shx_notify(struct shx_req *req)
 
 int shx_conn_owns(int fd)
 {
+	if (fd < atomic_load_explicit(&lowest_sock, memory_order_relaxed))
+		return 0;
 	for (int i = 0; i < NSLOTS; i++)
 		if (atomic_load(&slots[i].fd) == fd)
 			return 1;

@@ -413,8 +413,9 @@ static int leave_mount(struct ns *ns, const struct ns_inode *root, const char *r
 		       struct nameidata *nd)
 {
 	const struct ns_mount *m = mount_of(ns, root);
+	size_t up = strrchr(m->prefix, '/') - m->prefix;
 
-	return go_on(ns, nd, m->prefix, strrchr(m->prefix, '/') - m->prefix, rest);
+	return up ? go_on(ns, nd, m->prefix, up, rest) : go_on(ns, nd, "/", *rest ? 0 : 1, rest);
 }
 
 /* pick_link, step_into: a symlink's target, relative to its directory. */
@@ -439,7 +440,7 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 		     struct nameidata *nd)
 {
 	struct ns_inode *cur;
-	const char *p = path;
+	const char *p = path, *top;
 
 	if (path[0] == '/') {
 		struct ns_mount *m = find_mount(ns, path);
@@ -457,6 +458,7 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 		if (!*p)
 			return -ENOENT;
 	}
+	top = p;
 	for (;;) {
 		const char *c, *e;
 		size_t n;
@@ -467,7 +469,7 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 			p++;
 		if (!*p) { /* the mount root, possibly with slashes */
 			nd->dir = nd->inode = cur;
-			nd->trailing = 1;
+			nd->trailing = p > top;
 			return 0;
 		}
 		c = p;
@@ -477,12 +479,12 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 		for (p = e; *p == '/'; p++)
 			;
 		last = !*p;
-		if (n > 255)
-			return -ENAMETOOLONG;
-		/* may_lookup */
+		/* may_lookup, then the name */
 		int r = permission(cr, cur, MAY_EXEC);
 		if (r < 0)
 			return r;
+		if (n > 255)
+			return -ENAMETOOLONG;
 		if (n == 1 && c[0] == '.') {
 			if (last) {
 				nd->dir = nd->inode = cur;
@@ -574,8 +576,6 @@ static int open_tmpfile(struct ns *ns, const struct shx_cred *cr, struct nameida
 	struct ns_inode *dir = nd->inode;
 	int r;
 
-	if (!(flags & (O_WRONLY | O_RDWR)))
-		return -EINVAL;
 	if (!dir)
 		return -ENOENT;
 	if (!S_ISDIR(dir->mode))
@@ -588,7 +588,7 @@ static int open_tmpfile(struct ns *ns, const struct shx_cred *cr, struct nameida
 		return r;
 	(*ip)->linkable = !(flags & O_EXCL); /* I_LINKABLE */
 	ns_hold(*ip);
-	return 0;
+	return 1;
 }
 
 /* path_openat, open_last_lookups, do_open */
@@ -603,6 +603,9 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		return -EINVAL;
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	/* build_open_flags: O_TMPFILE needs write access, whatever the path */
+	if ((flags & O_TMPFILE) == O_TMPFILE && !(flags & (O_WRONLY | O_RDWR)))
+		return -EINVAL;
 	r = walk(ns, cr, start, path, &nd,
 		 !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL));
 	if (r < 0)
@@ -614,7 +617,7 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		/* do_open: the mount root, "." and ".." exist and are
 		 * directories */
 		if (!nd.last)
-			return (flags & O_EXCL) ? -EEXIST : -EISDIR;
+			return (nd.trailing && !nd.dots) || !(flags & O_EXCL) ? -EISDIR : -EEXIST;
 		if (nd.trailing)
 			return -EISDIR;
 		if (ip && (flags & O_EXCL))
@@ -1216,7 +1219,8 @@ int ns_readdir(struct ns *ns, struct ns_inode *dir, uint64_t cookie, struct shx_
 		cookie = 1;
 	}
 	if (cookie == 1) {
-		uint64_t up = dir->parent ? dir->parent->ino : mount_of(ns, dir)->parent_ino;
+		/* a mount root's ".." is itself, as dcache_readdir says */
+		uint64_t up = dir->parent ? dir->parent->ino : dir->ino;
 
 		if (emit(rep, up, 2, DT_DIR, "..", 2) < 0)
 			goto full;
@@ -1282,8 +1286,6 @@ int ns_add_mount(struct ns *ns, const char *prefix)
 {
 	struct shx_cred cr = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
 	struct ns_mount *m;
-	struct stat st;
-	char parent[SHX_PATH_MAX];
 	int r;
 
 	if ((size_t)ns->nmounts >= sizeof(ns->mounts) / sizeof(ns->mounts[0]))
@@ -1293,10 +1295,6 @@ int ns_add_mount(struct ns *ns, const char *prefix)
 	m->prefix = strdup(prefix);
 	if (!m->prefix)
 		return -ENOMEM;
-	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(prefix, '/') - prefix), prefix);
-	m->parent_ino = stat(parent[0] ? parent : "/", &st) == 0 ? st.st_ino : 1;
-	/* The mount root is not counted against nr_inodes... */
-	ns->cfg.nr_inodes++;
 	m->root = new_inode(ns, &cr, NULL, makedev(0, SHX_DEV_BASE + ns->nmounts), S_IFDIR | 01777,
 			    &r);
 	if (!m->root) {
@@ -1312,15 +1310,18 @@ int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder
 {
 	memset(ns, 0, sizeof(*ns));
 	ns->cfg = *cfg;
+	/* shmem_parse_one: size= in whole pages, rounded up; 0 is no limit,
+	 * for size= and nr_inodes= alike */
+	ns->cfg.size_limit = cfg->size_limit ? page_up(cfg->size_limit) : UINT64_MAX;
+	if (!cfg->nr_inodes)
+		ns->cfg.nr_inodes = UINT64_MAX;
 	ns->placeholder = placeholder;
 	/* memfds are opened again through here: /proc/self/fd/N, resolved
 	 * once */
-	ns->procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ns->procfd < 0)
-		return -errno;
 	if (itab_resize(ns, 256) < 0 || dtab_resize(ns, 256) < 0)
 		return -ENOMEM;
-	return 0;
+	ns->procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return ns->procfd < 0 ? -errno : 0;
 }
 
 static void drop(struct ns_inode *ip, void *arg)

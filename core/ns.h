@@ -58,7 +58,6 @@ struct ns_mount {
 	char *prefix;
 	size_t len;
 	struct ns_inode *root;
-	uint64_t parent_ino; /* of the real directory holding the mount */
 };
 
 /* Paths are absolute, or relative to the directory inode `start` (a

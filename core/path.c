@@ -5,9 +5,10 @@
 
 #include "path.h"
 
-static struct shx_mount mounts[SHX_MNT_MAX] = { { "/dev/shm", 8 } };
+static struct shx_mount mounts[SHX_MNT_MAX] = { { "/dev/shm", 8, 4 } };
 static int nmounts = 1;
 static char extra[1024];
+unsigned char shx_path_lead[256] = { ['/'] = 1, ['.'] = 1, ['d'] = 1 };
 
 void shx_mounts_init(void)
 {
@@ -19,11 +20,15 @@ void shx_mounts_init(void)
 	strcpy(extra, env);
 	for (p = strtok(extra, ":"); p && nmounts < SHX_MNT_MAX; p = strtok(NULL, ":")) {
 		size_t n = strlen(p);
+		char *slash;
 
 		while (n > 1 && p[n - 1] == '/')
 			p[--n] = 0;
-		if (*p == '/' && n > 1 && strcmp(p, "/dev/shm"))
-			mounts[nmounts++] = (struct shx_mount){ p, n };
+		if (*p != '/' || n < 2 || !strcmp(p, "/dev/shm"))
+			continue;
+		slash = strchr(p + 1, '/');
+		mounts[nmounts++] = (struct shx_mount){ p, n, slash ? (size_t)(slash - p) : n };
+		shx_path_lead[(unsigned char)p[1]] = 1;
 	}
 }
 
@@ -38,11 +43,26 @@ static int match(const char *path)
 	for (int i = 0; i < nmounts; i++) {
 		const struct shx_mount *m = &mounts[i];
 
-		if (!strncmp(path, m->prefix, m->len) &&
+		/* the second byte rejects almost every path before strncmp */
+		if (path[1] == m->prefix[1] && !strncmp(path, m->prefix, m->len) &&
 		    (path[m->len] == '/' || path[m->len] == 0))
 			return i;
 	}
 	return -1;
+}
+
+/* Does the path start in the first directory of a mount ("/dev/...",
+ * "/tmp/...")?  Only there can "//" or "/./" lead into one. */
+static int near(const char *path)
+{
+	for (int i = 0; i < nmounts; i++) {
+		const char *pre = mounts[i].prefix;
+		size_t n = mounts[i].first;
+
+		if (path[1] == pre[1] && !strncmp(path, pre, n) && (path[n] == '/' || !path[n]))
+			return 1;
+	}
+	return 0;
 }
 
 /* Lexical clean-up of an absolute path, stopping at the managed mount:
@@ -89,10 +109,9 @@ static int squeeze(const char *in, char *out, size_t cap)
 
 int shx_path_classify(const char *path, char *out, size_t cap)
 {
-	const char *p;
 	int m;
 
-	if (!path || path[0] != '/')
+	if (!path || path[0] != '/' || shx_path_surely_unmanaged(path))
 		return -1;
 	m = match(path);
 	if (m >= 0) {
@@ -103,10 +122,11 @@ int shx_path_classify(const char *path, char *out, size_t cap)
 		memcpy(out, path, n + 1);
 		return m;
 	}
-	/* Only a path with "//", "/." or "/.." can reach a mount by another
-	 * spelling. */
-	for (p = path; (p = strchr(p, '/')); p++)
-		if (p[1] == '/' || p[1] == '.')
-			return squeeze(path, out, cap);
+	/* Another spelling of a mount path: "//dev/shm", "/dev//shm",
+	 * "/dev/./shm", or ".." from anywhere ("/usr/../dev/shm").  Every
+	 * unmanaged path pays for this, so the common case is one scan. */
+	if (path[1] == '/' || path[1] == '.' || strstr(path, "/..") ||
+	    (near(path) && (strstr(path, "//") || strstr(path, "/."))))
+		return squeeze(path, out, cap);
 	return -1;
 }

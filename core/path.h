@@ -14,7 +14,12 @@
 struct shx_mount {
 	const char *prefix; /* "/dev/shm" */
 	size_t len;
+	size_t first;	    /* length of its first component with the slash: 4 */
 };
+
+/* Second bytes of absolute paths that may be managed: those of the mount
+ * prefixes, and '/'.  Anything else is managed only through "/..". */
+extern unsigned char shx_path_lead[256];
 
 /* Managed mounts: /dev/shm, plus the prefixes in $SHMEMX_MOUNTS
  * (colon-separated absolute directories). */
@@ -28,5 +33,20 @@ void shx_mounts_init(void);
  * "file/.." names a directory.  Returns -1 for unmanaged paths and
  * -ENAMETOOLONG when the path does not fit. */
 int shx_path_classify(const char *path, char *out, size_t cap);
+
+/* The cheap part of shx_path_classify, for callers to inline: 1 when an
+ * absolute path cannot be managed (no scan needed beyond "/.."). */
+static inline int shx_path_surely_unmanaged(const char *path)
+{
+	const char *p;
+
+	if (shx_path_lead[(unsigned char)path[1]])
+		return 0;
+	/* a "/.." anywhere?  Most paths have no '.' at all: one vector scan */
+	for (p = path; (p = __builtin_strchr(p + 1, '.'));)
+		if (p[-1] == '/' && p[1] == '.')
+			return 0;
+	return 1;
+}
 
 #endif

@@ -28,6 +28,13 @@ struct cwd {
 static struct cwd cwds[2];
 static atomic_int current = -1; /* -1: the real cwd, unrelated to any mount */
 
+/* The working directory is nowhere near a mount: relative paths are not
+ * ours. */
+int shx_cwd_plain(void)
+{
+	return atomic_load_explicit(&current, memory_order_relaxed) < 0;
+}
+
 /* Is dir a mount or a directory above one? */
 static int near_mount(const char *dir, size_t len)
 {

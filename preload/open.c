@@ -102,8 +102,8 @@ int shx_open_managed(int dirfd, struct shx_path *p, int flags, mode_t mode)
 	return r;
 }
 
-static int open_at(int dirfd, const char *path, int flags, mode_t mode,
-		   int (*real)(int, const char *, int, ...))
+static __attribute__((noinline)) int open_slow(int dirfd, const char *path, int flags,
+						mode_t mode, int (*real)(int, const char *, int, ...))
 {
 	struct shx_path p;
 	int r = shx_classify(dirfd, path, &p);
@@ -111,6 +111,14 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode,
 	if (r == 0)
 		return real(dirfd, path, flags, mode);
 	return shx_ret(r < 0 ? r : shx_open_managed(dirfd, &p, flags, mode));
+}
+
+static inline int open_at(int dirfd, const char *path, int flags, mode_t mode,
+			  int (*real)(int, const char *, int, ...))
+{
+	if (shx_unmanaged(dirfd, path))
+		return real(dirfd, path, flags, mode);
+	return open_slow(dirfd, path, flags, mode, real);
 }
 
 static mode_t mode_arg(int flags, va_list ap)

@@ -80,6 +80,23 @@ struct shx_path {
  * path is managed but unusable (too long). */
 int shx_classify(int dirfd, const char *path, struct shx_path *p);
 
+int shx_cwd_plain(void);
+
+/* The part of shx_classify every call pays, inlined into the wrappers: 1
+ * when (dirfd, path) is certainly not managed.  The rest (and the 4 KiB
+ * path buffer) lives in out-of-line functions. */
+static inline int shx_unmanaged(int dirfd, const char *path)
+{
+	path = shx_opaque(path);
+	if (!path || !path[0])
+		return 1;
+	if (path[0] == '/')
+		return shx_path_surely_unmanaged(path);
+	if (dirfd == AT_FDCWD)
+		return shx_cwd_plain();
+	return !shx_fdtab_get(dirfd);
+}
+
 /* Request helpers.  shx_request returns the operation's status (or a
  * transport error as -EIO); on -SHX_EESCAPE, q->path is the path to hand
  * to the real function instead. */

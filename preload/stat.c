@@ -89,7 +89,8 @@ SHX_EXPORT int fstat(int fd, struct stat *st)
 	return r > 0 ? 0 : shx_ret(r);
 }
 
-SHX_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+static __attribute__((noinline)) int stat_managed(int dirfd, const char *path, struct stat *st,
+						   int flags)
 {
 	struct shx_path p;
 	struct shx_attr a;
@@ -112,26 +113,38 @@ SHX_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	return shx_ret(r);
 }
 
+static inline int stat_at(int dirfd, const char *path, struct stat *st, int flags)
+{
+	if (shx_unmanaged(dirfd, path) && !(flags & AT_EMPTY_PATH))
+		return REAL(fstatat)(dirfd, path, st, flags);
+	return stat_managed(dirfd, path, st, flags);
+}
+
+SHX_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	return stat_at(dirfd, path, st, flags);
+}
+
 SHX_EXPORT int stat(const char *path, struct stat *st)
 {
-	return fstatat(AT_FDCWD, path, st, 0);
+	return stat_at(AT_FDCWD, path, st, 0);
 }
 
 SHX_EXPORT int lstat(const char *path, struct stat *st)
 {
-	return fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+	return stat_at(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
 }
 
 #ifdef __GLIBC__
 /* On the 64-bit targets we build for, struct stat64 is struct stat. */
 SHX_EXPORT int stat64(const char *path, struct stat64 *st)
 {
-	return stat(path, (struct stat *)st);
+	return stat_at(AT_FDCWD, path, (struct stat *)st, 0);
 }
 
 SHX_EXPORT int lstat64(const char *path, struct stat64 *st)
 {
-	return lstat(path, (struct stat *)st);
+	return stat_at(AT_FDCWD, path, (struct stat *)st, AT_SYMLINK_NOFOLLOW);
 }
 
 SHX_EXPORT int fstat64(int fd, struct stat64 *st)
@@ -141,19 +154,19 @@ SHX_EXPORT int fstat64(int fd, struct stat64 *st)
 
 SHX_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
-	return fstatat(dirfd, path, (struct stat *)st, flags);
+	return stat_at(dirfd, path, (struct stat *)st, flags);
 }
 
 /* The legacy entry points of binaries built against glibc before 2.33.
  * The version argument names the layout, which is struct stat here. */
 SHX_EXPORT int __xstat(int ver, const char *path, struct stat *st)
 {
-	return stat(path, st);
+	return stat_at(AT_FDCWD, path, st, 0);
 }
 
 SHX_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
 {
-	return lstat(path, st);
+	return stat_at(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
 }
 
 SHX_EXPORT int __fxstat(int ver, int fd, struct stat *st)
@@ -163,17 +176,17 @@ SHX_EXPORT int __fxstat(int ver, int fd, struct stat *st)
 
 SHX_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
 {
-	return fstatat(dirfd, path, st, flags);
+	return stat_at(dirfd, path, st, flags);
 }
 
 SHX_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
 {
-	return stat(path, (struct stat *)st);
+	return stat_at(AT_FDCWD, path, (struct stat *)st, 0);
 }
 
 SHX_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
 {
-	return lstat(path, (struct stat *)st);
+	return stat_at(AT_FDCWD, path, (struct stat *)st, AT_SYMLINK_NOFOLLOW);
 }
 
 SHX_EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
@@ -183,7 +196,7 @@ SHX_EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
 
 SHX_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
 {
-	return fstatat(dirfd, path, (struct stat *)st, flags);
+	return stat_at(dirfd, path, (struct stat *)st, flags);
 }
 
 static struct statx_timestamp stx_time(int64_t ns)
