@@ -92,7 +92,20 @@ static int hello(int sock)
 	return r < 0 ? r : rep.status;
 }
 
+static int connect_once(const char *sock, const char *shmemd);
+
 int shx_connect(const char *sock, const char *shmemd)
+{
+	int r = connect_once(sock, shmemd);
+
+	/* reset during the handshake: a manager that was exiting as we came
+	 * (or one that refuses us); one more try finds its successor */
+	if ((r == -ECONNRESET || r == -EPIPE) && shmemd)
+		r = connect_once(sock, shmemd);
+	return r;
+}
+
+static int connect_once(const char *sock, const char *shmemd)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = -1, r = -ECONNREFUSED, started = 0;
@@ -112,7 +125,9 @@ int shx_connect(const char *sock, const char *shmemd)
 		fd = -1;
 		if ((r != -ENOENT && r != -ECONNREFUSED) || !shmemd)
 			return r;
-		if (!started) {
+		/* Start one; and again now and then: the first may have found
+		 * the lock still held by a manager that was exiting. */
+		if (!started || attempt % 40 == 0) {
 			start_manager(shmemd);
 			started = 1;
 			continue;
@@ -123,11 +138,9 @@ int shx_connect(const char *sock, const char *shmemd)
 		return r;
 	fd = move_high(fd);
 	r = hello(fd);
-	if (r < 0) {
+	if (r < 0)
 		sys_close(fd);
-		return r;
-	}
-	return fd;
+	return r < 0 ? r : fd;
 }
 
 static char sock_path[SHX_PATH_MAX], placeholder[SHX_PATH_MAX];

@@ -307,8 +307,14 @@ int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, ui
 	avail = ns->size_used < ns->cfg.size_limit ? ns->cfg.size_limit - ns->size_used : 0;
 	avail &= ~(PAGE - 1);
 	if (want - ip->charged > avail) {
-		if (!partial || avail == 0)
+		/* partial: what is free, or at least what the object already
+		 * has -- a writer whose end is past it gets a short write */
+		if (!partial)
 			return -ENOSPC;
+		if (avail == 0) {
+			*granted = ip->charged;
+			return 0;
+		}
 		want = ip->charged + avail;
 	}
 	ns->size_used += want - ip->charged;

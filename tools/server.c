@@ -6,13 +6,16 @@
  * everything it holds is released when the connection ends, however it
  * ends.  A malformed message ends the connection; nothing else is harmed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -21,6 +24,15 @@
 struct hold {
 	uint64_t ino;
 	uint32_t count;
+};
+
+/* A hold that outlived its connection: the process (same pid after exec,
+ * or a program that is not preloaded) still has the memfd open, which
+ * /proc says, so the unlinked object must stay. */
+struct orphan {
+	struct orphan *next;
+	uint64_t ino;
+	pid_t pid;
 };
 
 struct client {
@@ -144,11 +156,20 @@ static struct ns_inode *iget(struct client *c, uint64_t ino)
 	return ns_iget(&c->srv->ns, ino);
 }
 
+static int orphan_take(struct server *s, pid_t pid, uint64_t ino);
+
 static int do_hold(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct ns_inode *ip = iget(c, q->ino);
+	int r;
 
-	return ip ? hold_add(c, ip) : -ESTALE;
+	if (!ip)
+		return -ESTALE;
+	r = hold_add(c, ip);
+	/* the process exec'd and holds it again: its orphaned hold is this */
+	if (r == 0 && orphan_take(c->srv, c->cred.pid, ip->ino))
+		ns_unhold(ip);
+	return r;
 }
 
 static int do_unlink(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
@@ -367,6 +388,71 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 
 /* --- connections --------------------------------------------------------- */
 
+static void listen_ready(struct loop *l, int fd, void *arg, unsigned events);
+
+/* Does process pid have an fd open on the memfd with inode ino? */
+static int pid_holds(pid_t pid, uint64_t ino)
+{
+	char dir[64];
+	struct dirent *d;
+	struct stat st;
+	DIR *fds;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	fds = opendir(dir);
+	if (!fds)
+		return 0;
+	while (!found && (d = readdir(fds)))
+		found = d->d_name[0] != '.' && fstatat(dirfd(fds), d->d_name, &st, 0) == 0 &&
+			st.st_ino == ino && S_ISREG(st.st_mode) && major(st.st_dev) == 0;
+	closedir(fds);
+	return found;
+}
+
+static void orphan_add(struct server *s, uint64_t ino, pid_t pid)
+{
+	struct orphan *o = malloc(sizeof(*o));
+	struct ns_inode *ip = ns_iget(&s->ns, ino);
+
+	if (!o) {
+		ns_release(&s->ns, ip);
+		return;
+	}
+	*o = (struct orphan){ s->orphans, ino, pid };
+	s->orphans = o;
+}
+
+static int orphan_take(struct server *s, pid_t pid, uint64_t ino)
+{
+	for (struct orphan **pp = &s->orphans, *o; (o = *pp); pp = &o->next) {
+		if (o->pid == pid && o->ino == ino) {
+			*pp = o->next;
+			free(o);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void server_check_orphans(struct server *s)
+{
+	for (struct orphan **pp = &s->orphans, *o; (o = *pp);) {
+		struct ns_inode *ip = ns_iget(&s->ns, o->ino);
+
+		if (ip && pid_holds(o->pid, o->ino)) {
+			pp = &o->next;
+			continue;
+		}
+		*pp = o->next;
+		if (ip)
+			ns_release(&s->ns, ip);
+		free(o);
+	}
+	if (server_idle(s) && !s->idle_since_ns)
+		s->idle_since_ns = ns_now();
+}
+
 static void client_end(struct client *c)
 {
 	struct server *s = c->srv;
@@ -377,12 +463,20 @@ static void client_end(struct client *c)
 	for (size_t i = 0; i < c->nholds; i++) {
 		struct ns_inode *ip = ns_iget(&s->ns, c->holds[i].ino);
 
-		if (ip)
+		if (!ip)
+			continue;
+		/* an unlinked object this process still has open (it exec'd,
+		 * or its fds went to a program that is not preloaded) stays */
+		if (ip->nlink == 0 && pid_holds(c->cred.pid, ip->ino))
+			orphan_add(s, ip->ino, c->cred.pid);
+		else
 			ns_release(&s->ns, ip);
 	}
 	free(c->holds);
 	free(c);
 	s->nclients--;
+	if (s->listen_paused && loop_add(s->loop, s->listen_fd, EPOLLIN, listen_ready, s) == 0)
+		s->listen_paused = 0;
 	if (server_idle(s))
 		s->idle_since_ns = ns_now();
 }
@@ -473,8 +567,17 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	struct client *c;
 	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	if (cfd < 0)
+	if (cfd < 0) {
+		/* Out of fds (every object holds one): stop listening until a
+		 * client leaves, or epoll reports the pending connection
+		 * forever. */
+		if (errno == EMFILE || errno == ENFILE) {
+			shx_log("out of file descriptors: not accepting until a client leaves");
+			loop_del(l, fd);
+			s->listen_paused = 1;
+		}
 		return;
+	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != getuid()) {
 		shx_log("refusing a client of uid %d", (int)uc.uid);
 		close(cfd);
@@ -496,7 +599,7 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 
 int server_idle(const struct server *s)
 {
-	return s->nclients == 0 && s->ns.inodes_used == (uint64_t)s->ns.nmounts;
+	return s->nclients == 0 && !s->orphans && s->ns.inodes_used == (uint64_t)s->ns.nmounts;
 }
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
@@ -520,6 +623,12 @@ int server_init(struct server *s, const struct shx_config *cfg, const char *plac
 
 void server_fini(struct server *s)
 {
+	while (s->orphans) {
+		struct orphan *o = s->orphans;
+
+		s->orphans = o->next;
+		free(o);
+	}
 	loop_free(s->loop);
 	ns_destroy(&s->ns);
 }

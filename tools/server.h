@@ -11,9 +11,11 @@ struct server {
 	struct ns ns;
 	struct loop *loop;
 	int listen_fd;
+	int listen_paused; /* out of fds: accept again when a client leaves */
 	uint64_t nclients;
 	int64_t started_ns;
 	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
+	struct orphan *orphans; /* holds of processes whose connection ended */
 };
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
@@ -21,5 +23,8 @@ int server_init(struct server *s, const struct shx_config *cfg, const char *plac
 void server_fini(struct server *s);
 /* True when no client is connected and no object exists. */
 int server_idle(const struct server *s);
+/* Drops the orphaned holds whose process has closed the object (call it
+ * every second or so). */
+void server_check_orphans(struct server *s);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -111,7 +112,14 @@ static int daemonize(void)
 		_exit(0);
 	if (chdir("/") < 0)
 		_exit(1);
-	return p[1];
+	/* Nothing of the client that started us stays open here: a pipe it
+	 * holds must see its end when the client goes, not when we do. */
+	if (p[1] != 3) {
+		dup3(p[1], 3, O_CLOEXEC);
+		close(p[1]);
+	}
+	syscall(SYS_close_range, 4, ~0U, 0);
+	return 3;
 }
 
 int main(int argc, char **argv)
@@ -160,12 +168,15 @@ int main(int argc, char **argv)
 		ready = daemonize();
 		if (ready < 0)
 			return 1;
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		snprintf(lockpath, sizeof(lockpath), "%s/shmemd.log", dir);
 		int log = open(lockpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(log >= 0 ? log : null, 2);
+		close(null);
+		if (log >= 0)
+			close(log);
 	}
 	snprintf(lockpath, sizeof(lockpath), "%s/lock", dir);
 	lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -214,6 +225,7 @@ int main(int argc, char **argv)
 		close(ready);
 	}
 	int spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	int64_t next_check = ns_now();
 	shx_debug("listening on %s", sock);
 	while (!stop) {
 		/* After a request, poll a little before sleeping: the next one
@@ -230,6 +242,10 @@ int main(int argc, char **argv)
 			shx_log("event loop: %s", strerror(-r));
 			break;
 		}
+		if (srv.orphans && ns_now() >= next_check) {
+			server_check_orphans(&srv);
+			next_check = ns_now() + 1000000000;
+		}
 		if (server_idle(&srv) && srv.idle_since_ns &&
 		    ns_now() - srv.idle_since_ns >= (int64_t)cfg.idle_timeout * 1000000000) {
 			shx_debug("idle for %us, exiting", cfg.idle_timeout);
@@ -237,12 +253,12 @@ int main(int argc, char **argv)
 		}
 	}
 	/* Unlink the socket only while we still hold the lock, so that it is
-	 * never a successor's socket that goes. */
+	 * never a successor's socket that goes; then let a successor start. */
 	unlink(sock);
 	if (pidfile)
 		unlink(pidfile);
-	server_fini(&srv);
 	close(lfd);
 	close(lockfd);
+	server_fini(&srv);
 	return 0;
 }
