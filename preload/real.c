@@ -140,10 +140,13 @@ int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags)
 {
 	static atomic_int warned;
 	char escape[SHX_PATH_MAX];
+	uint8_t *data = p->data;
+	uint32_t cap = p->datacap;
 	int r;
 
-	/* room for the real path an -SHX_EESCAPE answer carries */
-	if (p->datacap < sizeof(escape) - 1) {
+	/* room for the real path an -SHX_EESCAPE answer carries; a smaller
+	 * buffer of the caller's gets its data copied back */
+	if (cap < sizeof(escape) - 1) {
 		p->data = (uint8_t *)escape;
 		p->datacap = sizeof(escape) - 1;
 	}
@@ -152,11 +155,14 @@ int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags)
 		memcpy(q->path, p->data, p->datalen);
 		q->path[p->datalen] = 0;
 		q->pathlen = p->datalen;
+	} else if (r == 0 && p->data != data) {
+		if (p->datalen > cap)
+			r = -EPROTO;
+		else if (p->datalen)
+			memcpy(data, p->data, p->datalen);
 	}
-	if (p->data == (uint8_t *)escape) {
-		p->data = NULL;
-		p->datacap = 0;
-	}
+	p->data = data;
+	p->datacap = cap;
 	if (r == 0)
 		return p->status;
 	if (!atomic_exchange(&warned, 1))

@@ -226,6 +226,9 @@ static int do_readdir(struct client *c, const struct shx_req *q, struct shx_rep 
 	return ip ? ns_readdir(&c->srv->ns, ip, q->size, p) : -ESTALE;
 }
 
+/* statfs(2) of a path in a mount: the limits and use of the manager */
+static int do_statfs(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd);
+
 static int do_stats(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct server *s = c->srv;
@@ -376,6 +379,15 @@ static int do_chdir(struct client *c, const struct shx_req *q, struct shx_rep *p
 	return ns_getattr(ns, ip, &p->attr);
 }
 
+static int do_statfs(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = NULL;
+	int r = q->pathlen ? ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, 1, &ip)
+			   : iget(c, q->ino) ? 0 : -ESTALE;
+
+	return r < 0 ? r : do_stats(c, q, p, fd);
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
@@ -383,7 +395,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_SYNC] = do_sync,       [SHX_OP_READDIR] = do_readdir, [SHX_OP_STATS] = do_stats,
 	[SHX_OP_LS] = do_ls,	       [SHX_OP_SETATTR] = do_setattr, [SHX_OP_RENAME] = do_rename,
 	[SHX_OP_MKDIR] = do_mkdir,     [SHX_OP_LINK] = do_link,	      [SHX_OP_CHDIR] = do_chdir,
-	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink,
+	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink, [SHX_OP_STATFS] = do_statfs,
 };
 
 /* --- connections --------------------------------------------------------- */

@@ -74,6 +74,16 @@ done
 check_eq "a held, unlinked object goes with its last holder" \
 	"$(ctl --json stats | py -c 'import json,sys; print(json.load(sys.stdin)["objects"])')" 3
 
+# --- df and statvfs show the manager's limit and use ----------------------
+check_eq "df /dev/shm: the size limit, and tmpfs as the type" \
+	"$(shx_run df -B1 --output=size,fstype /dev/shm | tail -n 1 | awk '{print $1, $2}')" "67108864 tmpfs"
+check_eq "statvfs: free space is the limit less the charged pages" \
+	"$(shx_run py -c 'import os; s = os.statvfs("/dev/shm/d"); print(s.f_bavail * s.f_frsize, s.f_ffree, s.f_namemax)')" \
+	"$((67108864 - 4096 - 102400 - 4096)) $((1000 - 5)) 255"
+check_eq "statfs of a managed fd (fstatvfs)" \
+	"$(shx_run py -c 'import os; fd = os.open("/dev/shm/b", os.O_RDONLY); s = os.fstatvfs(fd); print(s.f_blocks * s.f_frsize)')" \
+	67108864
+
 # --- errors ---------------------------------------------------------------
 check "--help exits 0" ctl --help
 ctl frobnicate >/dev/null 2>&1
