@@ -45,6 +45,7 @@ enum shx_op {
 	SHX_OP_SYMLINK,	  /* path: the new link, path2: its target */
 	SHX_OP_READLINK,  /* path -> data: the target */
 	SHX_OP_STATFS,	  /* path, or ino alone -> data: one shx_stats record */
+	SHX_OP_REALPATH,  /* path -> data: the path with symlinks, "." and ".." resolved */
 	SHX_OP_MAX
 };
 

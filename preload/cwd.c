@@ -245,3 +245,58 @@ SHX_EXPORT char *get_current_dir_name(void)
 	return getcwd(NULL, 0);
 }
 #endif
+
+/* realpath: glibc resolves with internal lstat and readlink calls that no
+ * wrapper sees, so a managed path is resolved by the manager. */
+static char *real_path(const char *path, char *resolved,
+		       char *(*real)(const char *, char *))
+{
+	char data[SHX_PATH_MAX];
+	struct shx_rep rep = { .data = (uint8_t *)data, .datacap = sizeof(data) - 1 };
+	struct shx_path p;
+	struct shx_req q;
+	int r;
+
+	if (shx_unmanaged(AT_FDCWD, path))
+		return real(path, resolved);
+	r = shx_classify(AT_FDCWD, path, &p);
+	if (r == 0)
+		return real(path, resolved);
+	if (r > 0) {
+		shx_req_init(&q, SHX_OP_REALPATH, &p);
+		q.aux = rep.datacap;
+		r = shx_request(&q, &rep, NULL, 0);
+		if (r == -SHX_EESCAPE)
+			return real(q.path, resolved);
+	}
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	data[rep.datalen] = 0;
+	if (!resolved) {
+		resolved = malloc(rep.datalen + 1);
+		if (!resolved)
+			return NULL;
+	}
+	memcpy(resolved, data, rep.datalen + 1);
+	return resolved;
+}
+
+SHX_EXPORT char *realpath(const char *path, char *resolved)
+{
+	return real_path(path, resolved, REAL(realpath));
+}
+
+#ifdef __GLIBC__
+static char *real_canonicalize(const char *path, char *resolved)
+{
+	(void)resolved;
+	return REAL(canonicalize_file_name)(path);
+}
+
+SHX_EXPORT char *canonicalize_file_name(const char *path)
+{
+	return real_path(path, NULL, real_canonicalize);
+}
+#endif

@@ -358,6 +358,7 @@ static int do_readlink(struct client *c, const struct shx_req *q, struct shx_rep
 	return 0;
 }
 
+/* chdir (checks, then the directory's path) and realpath (the path) */
 static int do_chdir(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct ns *ns = &c->srv->ns;
@@ -367,7 +368,7 @@ static int do_chdir(struct client *c, const struct shx_req *q, struct shx_rep *p
 	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path, 1, &ip)
 			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
 
-	if (r == 0)
+	if (r == 0 && q->op == SHX_OP_CHDIR)
 		r = ns_chdir(ns, &c->cred, ip);
 	if (r < 0)
 		return r;
@@ -396,6 +397,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_LS] = do_ls,	       [SHX_OP_SETATTR] = do_setattr, [SHX_OP_RENAME] = do_rename,
 	[SHX_OP_MKDIR] = do_mkdir,     [SHX_OP_LINK] = do_link,	      [SHX_OP_CHDIR] = do_chdir,
 	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink, [SHX_OP_STATFS] = do_statfs,
+	[SHX_OP_REALPATH] = do_chdir,
 };
 
 /* --- connections --------------------------------------------------------- */

@@ -91,7 +91,10 @@ ok $? "an object made under the preload before the abuse"
 
 # --- 1. bad arguments, preload against native ----------------------------------
 mkdir "$SHX_TMP/native"
-T "$evil" probe "$SHX_TMP/native" >"$SHX_TMP/probe.native" 2>&1
+# (glibc's own shm_open(NULL) crashes natively: under make check-asan the
+# crash must stay a plain SIGSEGV, not an ASan report)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0" \
+	T "$evil" probe "$SHX_TMP/native" >"$SHX_TMP/probe.native" 2>&1
 P "$evil" probe /dev/shm >"$SHX_TMP/probe.preload" 2>&1
 ok $? "the probes ran under the preload"
 declare -A native preload

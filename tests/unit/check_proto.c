@@ -305,6 +305,8 @@ static const struct {
 	{ SHX_OP_CHDIR, 0, "/dev/shm/dir", "" },
 	{ SHX_OP_SYMLINK, 0, "/dev/shm/link", "../target" },
 	{ SHX_OP_READLINK, 0, "/dev/shm/link", "" },
+	{ SHX_OP_STATFS, 0, "/dev/shm", "" },
+	{ SHX_OP_REALPATH, 0, "/dev/shm/a/../b", "" },
 };
 
 /* A new opcode must get a case above. */
@@ -968,6 +970,7 @@ START_TEST(op_names)
 		[SHX_OP_LS] = "ls",	      [SHX_OP_SETATTR] = "setattr",   [SHX_OP_RENAME] = "rename",
 		[SHX_OP_MKDIR] = "mkdir",     [SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
+		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
