@@ -30,21 +30,7 @@ if [ ! -x "$evil" ]; then
 	exit 99
 fi
 
-# --- TAP ---------------------------------------------------------------------
-tap_n=0
-# ok STATUS DESCRIPTION: a test point that passed if STATUS is 0
-ok() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-	fi
-}
-# diag: standard input as TAP diagnostics (shx-evil's own "# " kept once)
-diag() {
-	sed 's/^# //; s/^/# /'
-}
+. "$top_srcdir/tests/e2e/tap.sh"
 # T CMD...: CMD natively, P CMD...: CMD under the preload; both with a
 # time limit
 T() {
@@ -275,4 +261,4 @@ ok $? "nobody holds it any more (holders: ${holders:-?})"
 [ "$(stat_of pid)" = "$manager" ] && kill -0 "$manager" 2>/dev/null
 ok $? "the manager that started is the one still running (pid $manager)"
 
-echo "1..$tap_n"
+tap_done

@@ -27,25 +27,7 @@ if [ ! -f "$lib" ] || [ ! -f "$def" ]; then
 	exit 99
 fi
 
-# --- TAP ---------------------------------------------------------------------
-tap_n=0
-# ok STATUS DESCRIPTION: a test point that passed if STATUS is 0
-ok() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-	fi
-}
-skip() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n - $1 # SKIP $2"
-}
-# diag: standard input as TAP diagnostics
-diag() {
-	sed 's/^/# /'
-}
+. "$top_srcdir/tests/e2e/tap.sh"
 
 # shellcheck source=SCRIPTDIR/../lib.sh disable=SC1091
 . "$top_srcdir/tests/lib.sh"
@@ -242,4 +224,4 @@ else
 	done
 fi
 
-echo "1..$tap_n"
+tap_done

@@ -22,27 +22,7 @@ if [ ! -x "$evil" ]; then
 	exit 99
 fi
 
-# --- TAP ---------------------------------------------------------------------
-tap_n=0
-tap_failed=0
-# ok STATUS DESCRIPTION: a test point that passed if STATUS is 0
-ok() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
-	fi
-}
-skip() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n - $1 # SKIP $2"
-}
-# diag: standard input as TAP diagnostics
-diag() {
-	sed 's/^# //; s/^/# /'
-}
+. "$top_srcdir/tests/e2e/tap.sh"
 
 # --- a private place -------------------------------------------------------------
 mkdir -p "$top_builddir/tests/sandbox" || exit 99
@@ -125,7 +105,7 @@ cleanup() {
 			kill -KILL "$p" 2>/dev/null
 		done
 	done
-	if [ $status -eq 0 ] && [ $tap_failed -eq 0 ] && [ -z "${SHX_KEEP:-}" ]; then
+	if [ $status -eq 0 ] && [ $TAP_FAILED -eq 0 ] && [ -z "${SHX_KEEP:-}" ]; then
 		rm -rf "$D"
 	else
 		echo "kept $D" >&2
@@ -365,4 +345,4 @@ took=$((($(date +%s%N) - start) / 1000000))
 [ $st -eq 0 ] && [ ! -e "$d" ] && [ -z "$(managers_of "$d")" ]
 ok $? "with no clients and no objects it exits by itself ($took ms after the last client)"
 
-echo "1..$tap_n"
+tap_done

@@ -33,21 +33,7 @@ if ! py=$("${PYTHON3:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/nu
 	exit 0
 fi
 
-# --- TAP ---------------------------------------------------------------------
-tap_n=0
-# ok STATUS DESCRIPTION: a test point that passed if STATUS is 0
-ok() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-	fi
-}
-# diag: standard input as TAP diagnostics
-diag() {
-	sed 's/^# //; s/^/# /'
-}
+. "$top_srcdir/tests/e2e/tap.sh"
 
 MiB=1048576
 export SHMEMX_SIZE=8M
@@ -376,4 +362,4 @@ echo "inodes as the manager reports them: $(stat_of inodes_used "$isock") used o
 kill -0 "$inodes_pid" 2>/dev/null && kill -0 "$SHX_MANAGER_PID" 2>/dev/null
 ok $? "both managers are still running"
 
-echo "1..$tap_n"
+tap_done

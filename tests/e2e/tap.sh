@@ -17,7 +17,10 @@
 #                                 (as a diff when they have several lines)
 #   check_match DESC GOT ERE      ok if GOT matches the extended regex
 #   check_empty DESC GOT          ok if GOT is empty; else it is shown
-#   diag MSG...                   "# MSG" (a multi-line MSG gives several lines)
+#   diag MSG...                   "# MSG" (a multi-line MSG gives several lines);
+#                                 with no MSG, standard input
+#   ok STATUS DESC                ok if STATUS is 0 (after a command: ok $? DESC)
+#   skip DESC REASON              tap_skip
 #   diag_file FILE [MAX]          the first MAX (30) lines of FILE as diagnostics
 #   bail_out MSG                  "Bail out! MSG", exit 99
 #   tap_done                      prints "1..N", exits 0 or 1
@@ -30,9 +33,27 @@ TAP_TIMEOUT=${TAP_TIMEOUT:-30}
 
 diag() {
 	local line
+	if [ $# -eq 0 ]; then # standard input, without a "# " it may have
+		sed 's/^# //; s/^/# /'
+		return
+	fi
 	while IFS= read -r line; do
 		printf '# %s\n' "$line"
 	done <<<"$*"
+}
+
+# ok STATUS DESC: a test point that passed if STATUS is 0, for checks
+# written as a command followed by `ok $? "..."`.
+ok() {
+	if [ "$1" -eq 0 ]; then
+		tap_pass "$2"
+	else
+		tap_fail "$2"
+	fi
+}
+
+skip() {
+	tap_skip "$1" "$2"
 }
 
 diag_file() {
