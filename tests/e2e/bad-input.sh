@@ -81,7 +81,8 @@ mkdir "$SHX_TMP/native"
 # crash must stay a plain SIGSEGV, not an ASan report)
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0" \
 	T "$evil" probe "$SHX_TMP/native" >"$SHX_TMP/probe.native" 2>&1
-P "$evil" probe /dev/shm >"$SHX_TMP/probe.preload" 2>&1
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0" \
+	P "$evil" probe /dev/shm >"$SHX_TMP/probe.preload" 2>&1
 ok $? "the probes ran under the preload"
 declare -A native preload
 while IFS= read -r line; do
