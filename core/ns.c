@@ -375,9 +375,16 @@ struct nameidata {
 	struct ns_inode *inode; /* what the path names, NULL if the last is missing */
 	int trailing;		/* the path ends with '/' */
 	int dots;		/* the last component is "." (1) or ".." (2) */
-	int follow;		/* in: follow a symlink in the last component */
+	int follow;		/* in: WALK_FOLLOW, WALK_NOFOLLOW or WALK_PARENT */
 	char buf[SHX_PATH_MAX]; /* where a symlink or ".." leads, to walk again */
 };
+
+/* What the walk does with a symlink in the last component: follow it
+ * (stat), not (lstat: but a trailing slash still follows, as in
+ * lookup_last), or never (unlink, rmdir, rename, mkdir: the name itself). */
+#define WALK_NOFOLLOW 0
+#define WALK_FOLLOW 1
+#define WALK_PARENT 2
 
 /* walk_once: a symlink or ".." led elsewhere in the mounts; walk nd->buf */
 #define REDIRECT 4001
@@ -514,7 +521,8 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 		}
 		d = d_lookup(ns, cur, c, n);
 		/* a trailing slash, like a later component, follows a link */
-		if (d && S_ISLNK(d->inode->mode) && (!last || nd->follow || *e == '/'))
+		if (d && S_ISLNK(d->inode->mode) &&
+		    (!last || nd->follow == WALK_FOLLOW || (*e == '/' && nd->follow != WALK_PARENT)))
 			return follow_link(ns, cur, d->inode, e, nd);
 		if (last) {
 			nd->dir = cur;
@@ -629,6 +637,8 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		if (ip && (flags & O_EXCL))
 			return -EEXIST;
 		if (!ip) {
+			if (!nd.dir->nlink) /* IS_DEADDIR */
+				return -ENOENT;
 			r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
 			if (r < 0)
 				return r;
@@ -647,7 +657,8 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 	}
 	if (!ip)
 		return -ENOENT;
-	if (S_ISLNK(ip->mode)) /* not followed: O_NOFOLLOW */
+	/* not followed (O_NOFOLLOW): only O_PATH may open the link itself */
+	if (S_ISLNK(ip->mode) && (!(flags & O_PATH) || (flags & O_DIRECTORY)))
 		return (flags & O_DIRECTORY) ? -ENOTDIR : -ELOOP;
 	if (nd.trailing && !S_ISDIR(ip->mode))
 		return -ENOTDIR;
@@ -698,7 +709,7 @@ int ns_unlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	struct nameidata nd;
 	struct ns_dentry *d;
 	struct ns_inode *ip;
-	int r = walk(ns, cr, start, path, &nd, 0);
+	int r = walk(ns, cr, start, path, &nd, WALK_PARENT);
 
 	if (r < 0)
 		return r;
@@ -740,7 +751,7 @@ int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	      int follow, struct ns_inode **ip)
 {
 	struct nameidata nd;
-	int r = walk(ns, cr, start, path, &nd, follow);
+	int r = walk(ns, cr, start, path, &nd, follow ? WALK_FOLLOW : WALK_NOFOLLOW);
 
 	if (r < 0)
 		return r;
@@ -788,6 +799,8 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 			a->ctime_ns = ip->ctime_ns;
 	} else if (S_ISLNK(ip->mode)) {
 		a->size = strlen(ip->target);
+		/* shmem_symlink: a target longer than SHORT_SYMLINK_LEN takes a page */
+		a->blocks = a->size > 128 ? 4096 / 512 : 0;
 		a->atime_ns = ip->atime_ns;
 		a->mtime_ns = ip->mtime_ns;
 		a->ctime_ns = ip->ctime_ns;
@@ -872,9 +885,10 @@ int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 	/* a symlink's mode cannot change (fchmodat AT_SYMLINK_NOFOLLOW) */
 	if ((f & SHX_SET_MODE) && S_ISLNK(ip->mode))
 		return -EOPNOTSUPP;
-	if ((f & SHX_SET_UID) && q->uid != ip->uid && cr->uid != 0)
+	/* (an id of -1 is no change, as chown(2) says) */
+	if ((f & SHX_SET_UID) && q->uid != (uint32_t)-1 && q->uid != ip->uid && cr->uid != 0)
 		return -EPERM;
-	if ((f & SHX_SET_GID) && q->gid != ip->gid && cr->uid != 0 &&
+	if ((f & SHX_SET_GID) && q->gid != (uint32_t)-1 && q->gid != ip->gid && cr->uid != 0 &&
 	    (cr->uid != ip->uid || q->gid != cr->gid))
 		return -EPERM;
 	if (f & (SHX_SET_ATIME | SHX_SET_MTIME)) {
@@ -917,16 +931,19 @@ int ns_mkdir(struct ns *ns, const struct shx_cred *cr, uint64_t start, const cha
 {
 	struct nameidata nd;
 	struct ns_inode *ip;
-	int r = walk(ns, cr, start, path, &nd, 0);
+	int r = walk(ns, cr, start, path, &nd, WALK_PARENT);
 
 	if (r < 0)
 		return r;
 	if (!nd.last || nd.inode)
 		return -EEXIST;
+	if (!nd.dir->nlink) /* IS_DEADDIR */
+		return -ENOENT;
 	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
 	if (r < 0)
 		return r;
-	ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFDIR | (mode & 07777), &r);
+	/* vfs_mkdir: only the permission bits and the sticky bit */
+	ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFDIR | (mode & 01777), &r);
 	if (!ip)
 		return r;
 	r = d_add(ns, nd.dir, nd.last, nd.lastlen, ip);
@@ -955,9 +972,9 @@ int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 	/* an empty source names the inode itself (AT_EMPTY_PATH on an fd) */
 	memset(o, 0, offsetof(struct nameidata, buf));
 	o->inode = from[0] ? NULL : ns_iget(ns, start);
-	r = from[0] ? walk(ns, cr, start, from, o, follow) : 0;
+	r = from[0] ? walk(ns, cr, start, from, o, follow ? WALK_FOLLOW : WALK_PARENT) : 0;
 	if (r == 0)
-		r = walk(ns, cr, start2, to, n, 0);
+		r = walk(ns, cr, start2, to, n, WALK_PARENT);
 	if (r < 0)
 		goto out;
 	ip = o->inode;
@@ -974,7 +991,7 @@ int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 	if (ip->dev != n->dir->dev)
 		goto out;
 	r = -ENOENT; /* do_linkat refuses a trailing slash on the new name */
-	if (n->trailing)
+	if (n->trailing || !n->dir->nlink)
 		goto out;
 	r = permission(cr, n->dir, MAY_WRITE | MAY_EXEC);
 	if (r < 0)
@@ -1009,12 +1026,12 @@ int ns_symlink(struct ns *ns, const struct shx_cred *cr, const char *target, uin
 
 	if (!target[0])
 		return -ENOENT;
-	r = walk(ns, cr, start, path, &nd, 0);
+	r = walk(ns, cr, start, path, &nd, WALK_PARENT);
 	if (r < 0)
 		return r;
 	if (!nd.last || nd.inode)
 		return -EEXIST;
-	if (nd.trailing)
+	if (nd.trailing || !nd.dir->nlink)
 		return -ENOENT;
 	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
 	if (r < 0)
@@ -1037,12 +1054,13 @@ int ns_readlink(struct ns *ns, const struct shx_cred *cr, uint64_t start, const 
 		const char **target)
 {
 	struct ns_inode *ip;
-	int r = ns_lookup(ns, cr, start, path, 0, &ip);
+	int r = path[0] ? ns_lookup(ns, cr, start, path, 0, &ip)
+			: (ip = ns_iget(ns, start)) ? 0 : -ENOENT;
 
 	if (r < 0)
 		return r;
 	if (!S_ISLNK(ip->mode))
-		return -EINVAL;
+		return path[0] ? -EINVAL : -ENOENT;
 	*target = ip->target;
 	return 0;
 }
@@ -1089,9 +1107,9 @@ int ns_rename(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
 	    ((flags & RENAME_NOREPLACE) && exchange))
 		goto out;
-	r = walk(ns, cr, start, from, o, 0);
+	r = walk(ns, cr, start, from, o, WALK_PARENT);
 	if (r == 0)
-		r = walk(ns, cr, start2, to, n, 0);
+		r = walk(ns, cr, start2, to, n, WALK_PARENT);
 	if (r < 0)
 		goto out;
 	/* different mounts: different file systems */

@@ -20,7 +20,8 @@
 #include "preload.h"
 
 struct cwd {
-	int virtual; /* inside a mount: the real cwd is a placeholder */
+	int virtual;  /* inside a mount: the real cwd is a placeholder */
+	uint64_t ino; /* virtual: the directory, which this process holds */
 	size_t len;
 	char path[SHX_PATH_MAX];
 };
@@ -52,23 +53,48 @@ static int near_mount(const char *dir, size_t len)
 	return 0;
 }
 
-static void cwd_set(const char *path, int virtual)
+/* The manager keeps a virtual cwd alive as it would an open directory:
+ * held from chdir until the next one. */
+static void cwd_hold(unsigned op, uint64_t ino)
 {
-	int next = atomic_load(&current) == 0 ? 1 : 0;
+	struct shx_req q;
+
+	shx_req_init(&q, op, NULL);
+	q.ino = ino;
+	shx_notify(&q);
+}
+
+static void cwd_set(const char *path, uint64_t ino)
+{
+	int cur = atomic_load(&current), next = cur == 0 ? 1 : 0;
+	uint64_t old = cur >= 0 && cwds[cur].virtual ? cwds[cur].ino : 0;
 	size_t len = strlen(path);
 
-	if (!virtual && !near_mount(path, len)) {
+	if (!ino && !near_mount(path, len)) {
 		atomic_store(&current, -1);
-		return;
+	} else {
+		memcpy(cwds[next].path, path, len + 1);
+		cwds[next].len = len;
+		cwds[next].virtual = ino != 0;
+		cwds[next].ino = ino;
+		atomic_store(&current, next);
 	}
-	memcpy(cwds[next].path, path, len + 1);
-	cwds[next].len = len;
-	cwds[next].virtual = virtual;
-	atomic_store(&current, next);
+	if (old)
+		cwd_hold(SHX_OP_CLOSE, old);
+}
+
+/* After fork: the child holds the virtual cwd too. */
+void shx_cwd_after_fork(void)
+{
+	int i = atomic_load(&current);
+
+	if (i >= 0 && cwds[i].virtual)
+		cwd_hold(SHX_OP_HOLD, cwds[i].ino);
 }
 
 /* After a real chdir: remember the new directory if it is near a mount. */
-static void cwd_export(const char *path);
+static void cwd_export(int virtual);
+static int enter(struct shx_path *path, int fd, uint64_t ino);
 
 static void cwd_refresh(void)
 {
@@ -77,17 +103,18 @@ static void cwd_refresh(void)
 	if (syscall(SYS_getcwd, buf, sizeof(buf)) > 0)
 		cwd_set(buf, 0);
 	else
-		atomic_store(&current, -1);
-	cwd_export(NULL);
+		cwd_set("", 0);
+	cwd_export(0);
 }
 
 /* A preloaded program exec'd in a virtual cwd starts in the placeholder;
- * $SHMEMX_CWD (set by our chdir and by our execve) or else $PWD (which
- * shells keep) says where it really is. */
+ * $SHMEMX_CWD ("INO:PATH", set by our chdir and our execve: the inode
+ * first, since the directory may have moved) or else $PWD (which shells
+ * keep) says where it really is. */
 void shx_cwd_init(const char *placeholder)
 {
-	char buf[SHX_PATH_MAX];
-	const char *env[] = { getenv("SHMEMX_CWD"), getenv("PWD") };
+	char buf[SHX_PATH_MAX], *colon;
+	const char *cwd = getenv("SHMEMX_CWD"), *env[] = { cwd, getenv("PWD") };
 	struct shx_path p;
 
 	if (syscall(SYS_getcwd, buf, sizeof(buf)) <= 0) {
@@ -98,29 +125,41 @@ void shx_cwd_init(const char *placeholder)
 		cwd_set(buf, 0);
 		return;
 	}
+	if (cwd && (colon = strchr(cwd, ':'))) {
+		if (enter(NULL, -1, strtoull(cwd, NULL, 10)) == 0)
+			return;
+		env[0] = colon + 1;
+	}
 	for (int i = 0; i < 2; i++)
 		if (env[i] && shx_path_classify(env[i], p.path, sizeof(p.path)) >= 0) {
-			cwd_set(p.path, 1);
-			return;
+			p.start = 0;
+			if (enter(&p, -1, 0) == 0)
+				return;
 		}
 	cwd_set(buf, 0);
 }
 
-/* Children of this process, exec'd by whatever means, learn the virtual
- * cwd from the environment. */
-static void cwd_export(const char *path)
-{
-	if (path)
-		setenv("SHMEMX_CWD", path, 1);
-	else if (getenv("SHMEMX_CWD"))
-		unsetenv("SHMEMX_CWD");
-}
-
-const char *shx_cwd_virtual(void)
+/* SHMEMX_CWD=INO:PATH for the virtual cwd into buf; 0 if there is none. */
+int shx_cwd_env(char *buf, size_t cap)
 {
 	int i = atomic_load(&current);
 
-	return i >= 0 && cwds[i].virtual ? cwds[i].path : NULL;
+	if (i < 0 || !cwds[i].virtual)
+		return 0;
+	return snprintf(buf, cap, "SHMEMX_CWD=%llu:%s", (unsigned long long)cwds[i].ino,
+			cwds[i].path) < (int)cap;
+}
+
+/* Children of this process, exec'd by whatever means, learn the virtual
+ * cwd from the environment. */
+static void cwd_export(int virtual)
+{
+	char var[SHX_PATH_MAX + 64];
+
+	if (virtual && shx_cwd_env(var, sizeof(var)))
+		setenv("SHMEMX_CWD", var + sizeof("SHMEMX_CWD"), 1);
+	else if (getenv("SHMEMX_CWD"))
+		unsetenv("SHMEMX_CWD");
 }
 
 int shx_cwd_join(const char *rel, struct shx_path *p)
@@ -134,6 +173,15 @@ int shx_cwd_join(const char *rel, struct shx_path *p)
 		return 0;
 	c = &cwds[i];
 	n = strlen(rel);
+	/* inside a mount: relative to the directory itself, which may have
+	 * been renamed or removed since */
+	if (c->virtual) {
+		if (n >= sizeof(p->path))
+			return -ENAMETOOLONG;
+		memcpy(p->path, rel, n + 1);
+		p->start = c->ino;
+		return 1;
+	}
 	if (c->len + 1 + n >= sizeof(p->path))
 		return -ENAMETOOLONG;
 	/* a path with "/." or "//" in it gets classified (squeezed) from a
@@ -148,18 +196,19 @@ int shx_cwd_join(const char *rel, struct shx_path *p)
 	return m == -1 ? 0 : m < 0 ? m : 1;
 }
 
-/* Enters a managed directory: the manager checks it and names it, the
- * real working directory becomes its placeholder. */
-static int enter(struct shx_path *path, int fd)
+/* Enters a managed directory -- by path, by a directory fd, or by inode
+ * (when the real cwd is the placeholder already) --: the manager checks it
+ * and names it, the real working directory becomes its placeholder. */
+static int enter(struct shx_path *path, int fd, uint64_t ino)
 {
 	char data[SHX_PATH_MAX];
 	struct shx_rep rep = { .data = (uint8_t *)data, .datacap = sizeof(data) - 1 };
 	struct shx_req q;
-	int r, own = fd < 0;
+	int r;
 
 	shx_req_init(&q, SHX_OP_CHDIR, path);
 	if (!path)
-		q.ino = shx_fdtab_get(fd)->ino;
+		q.ino = fd >= 0 ? shx_fdtab_get(fd)->ino : ino;
 	q.aux = rep.datacap;
 	r = shx_request(&q, &rep, NULL, 0);
 	if (r == -SHX_EESCAPE)
@@ -167,19 +216,25 @@ static int enter(struct shx_path *path, int fd)
 	if (r < 0)
 		return r;
 	data[rep.datalen] = 0;
-	if (own) {
+	if (path) {
 		fd = shx_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 		if (fd < 0)
 			return fd;
+	} else {
+		cwd_hold(SHX_OP_HOLD, rep.attr.ino);
 	}
-	r = REAL(fchdir)(fd) < 0 ? -errno : 0;
-	if (own)
-		close(fd);
-	if (r == 0) {
-		cwd_set(data, 1);
-		cwd_export(data);
+	r = fd < 0 ? 0 : REAL(fchdir)(fd) < 0 ? -errno : 0;
+	if (path) { /* its hold becomes the cwd's */
+		shx_fdtab_clear(fd);
+		REAL(close)(fd);
 	}
-	return r;
+	if (r < 0) {
+		cwd_hold(SHX_OP_CLOSE, rep.attr.ino);
+		return r;
+	}
+	cwd_set(data, rep.attr.ino);
+	cwd_export(1);
+	return 0;
 }
 
 SHX_EXPORT int chdir(const char *path)
@@ -188,7 +243,7 @@ SHX_EXPORT int chdir(const char *path)
 	int r = shx_classify(AT_FDCWD, path, &p);
 
 	if (r > 0)
-		r = enter(&p, -1);
+		r = enter(&p, -1, 0);
 	if (r == -SHX_EESCAPE) /* ".." out of the mounts: the real directory */
 		path = p.path;
 	else if (r != 0 || shx_classify(AT_FDCWD, path, &p) != 0)
@@ -204,7 +259,7 @@ SHX_EXPORT int fchdir(int fd)
 	struct shx_fdent *e = shx_fdtab_get(fd);
 
 	if (e && (e->flags & SHX_FD_DIR)) {
-		int r = enter(NULL, fd);
+		int r = enter(NULL, fd, 0);
 
 		if (r != -ESTALE)
 			return shx_ret(r);
@@ -219,23 +274,38 @@ SHX_EXPORT char *getcwd(char *buf, size_t size)
 {
 	int i = atomic_load(&current);
 	const struct cwd *c = i >= 0 ? &cwds[i] : NULL;
+	char data[SHX_PATH_MAX];
+	struct shx_rep rep = { .data = (uint8_t *)data, .datacap = sizeof(data) - 1 };
+	struct shx_req q;
+	size_t len;
+	int r;
 
 	if (!c || !c->virtual)
 		return REAL(getcwd)(buf, size);
-	if (!buf) { /* glibc: allocate, of at least `size` bytes */
-		size = size > c->len ? size : c->len + 1;
-		buf = malloc(size);
-		if (!buf)
-			return NULL;
-	} else if (size == 0) {
+	/* where the directory is now: it may have moved, or be gone */
+	shx_req_init(&q, SHX_OP_REALPATH, NULL);
+	q.ino = c->ino;
+	q.aux = rep.datacap;
+	r = shx_request(&q, &rep, NULL, 0);
+	if (r < 0) {
+		errno = r == -ESTALE ? ENOENT : -r;
+		return NULL;
+	}
+	len = rep.datalen;
+	data[len] = 0;
+	if (!buf && size == 0) /* glibc: as long as needed */
+		size = len + 1;
+	else if (size == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size <= c->len) {
+	if (size <= len) {
 		errno = ERANGE;
 		return NULL;
 	}
-	memcpy(buf, c->path, c->len + 1);
+	if (!buf && !(buf = malloc(size)))
+		return NULL;
+	memcpy(buf, data, len + 1);
 	return buf;
 }
 

@@ -24,21 +24,19 @@ static int run(int fd, const char *path, char *const argv[], char *const envp[])
 /* execve with envp's SHMEMX_CWD set to the virtual cwd, if there is one. */
 static int exec_env(int fd, const char *path, char *const argv[], char *const envp[])
 {
-	const char *cwd = shx_cwd_virtual();
+	char var[sizeof(CWD_VAR) + 32 + SHX_PATH_MAX];
 	size_t n = 0, keep = 0;
 
-	if (!cwd || !envp)
+	if (!envp || !shx_cwd_env(var, sizeof(var)))
 		return run(fd, path, argv, envp);
 	while (envp[n])
 		n++;
 	{
-		char var[sizeof(CWD_VAR) + SHX_PATH_MAX];
 		char *env[n + 2];
 
 		for (size_t i = 0; i < n; i++)
 			if (strncmp(envp[i], CWD_VAR, sizeof(CWD_VAR) - 1))
 				env[keep++] = envp[i];
-		snprintf(var, sizeof(var), CWD_VAR "%s", cwd);
 		env[keep++] = var;
 		env[keep] = NULL;
 		return run(fd, path, argv, env);

@@ -88,8 +88,8 @@ SHX_EXPORT int fchmod(int fd, mode_t mode)
 static int owner_change(int fd, const char *path, uid_t uid, gid_t gid, int flags,
 			struct shx_req *q)
 {
-	req_clear(q, (uid != (uid_t)-1 ? SHX_SET_UID : 0) | (gid != (gid_t)-1 ? SHX_SET_GID : 0) |
-			     (flags & AT_SYMLINK_NOFOLLOW ? SHX_SET_NOFOLLOW : 0));
+	/* always both: even chown(-1, -1) clears set-user-ID and changes ctime */
+	req_clear(q, SHX_SET_UID | SHX_SET_GID | (flags & AT_SYMLINK_NOFOLLOW ? SHX_SET_NOFOLLOW : 0));
 	q->uid = uid;
 	q->gid = gid;
 	return setattr(fd, path, q);

@@ -5,6 +5,7 @@
  * /dev/shm/NAME, opened O_NOFOLLOW|O_CLOEXEC; EISDIR becomes EINVAL and,
  * for shm_unlink, EPERM becomes EACCES.  Always managed: /dev/shm is. */
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,6 +142,28 @@ SHX_EXPORT int mkdir(const char *path, mode_t mode)
 	return mkdirat(AT_FDCWD, path, mode);
 }
 
+/* The managed fd a "/proc/self/fd/N" (or /proc/PID/fd/N, ours) names. */
+static struct shx_fdent *proc_fd(const char *path)
+{
+	char self[32];
+	const char *n;
+	int len;
+
+	path = shx_opaque(path);
+	if (!path || strncmp(path, "/proc/", 6))
+		return NULL;
+	len = snprintf(self, sizeof(self), "/proc/%d/fd/", (int)getpid());
+	if (!strncmp(path, "/proc/self/fd/", 14))
+		n = path + 14;
+	else if (!strncmp(path, self, len))
+		n = path + len;
+	else
+		return NULL;
+	if (*n < '0' || *n > '9' || strspn(n, "0123456789") != strlen(n))
+		return NULL;
+	return shx_fdtab_get(atoi(n));
+}
+
 SHX_EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, int flags)
 {
 	struct shx_path a = { 0 }, b;
@@ -151,13 +174,17 @@ SHX_EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, 
 
 	if ((flags & AT_EMPTY_PATH) && shx_empty(old)) {
 		e = shx_fdtab_get(olddir);
-		ra = e ? 1 : 0;
-		if (e)
-			a.start = e->ino;
+	} else if ((flags & AT_SYMLINK_FOLLOW) && (e = proc_fd(old))) {
+		/* open(2)'s way to name an O_TMPFILE: /proc/self/fd/N */
 	} else {
-		ra = shx_classify(olddir, old, &a);
+		e = NULL;
 	}
+	if (e)
+		a.start = e->ino;
+	ra = e ? 1 : shx_classify(olddir, old, &a);
 	rb = shx_classify(newdir, new, &b);
+	if (rb > 0 && ra == 0 && shx_empty(old))
+		return shx_ret(-ENOENT); /* "" without AT_EMPTY_PATH */
 	if (ra == 0 && rb == 0)
 		return REAL(linkat)(olddir, old, newdir, new, flags);
 	if (ra < 0 || rb < 0)
@@ -168,6 +195,7 @@ SHX_EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, 
 		return shx_ret(-EXDEV);
 	shx_req_init(&q, SHX_OP_LINK, &a);
 	q.size = b.start;
+	q.flags = flags & AT_SYMLINK_FOLLOW;
 	r = shx_req_set_path2(&q, b.path);
 	if (r == 0)
 		r = shx_request(&q, &rep, NULL, 0);
@@ -214,6 +242,12 @@ SHX_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t siz
 	struct shx_req q;
 	int r = shx_classify(dirfd, path, &p);
 
+	if (r == 0 && shx_empty(path) && shx_fdtab_get(dirfd)) {
+		/* readlinkat(fd, "") of an O_PATH fd of a managed link */
+		p.start = shx_fdtab_get(dirfd)->ino;
+		p.path[0] = 0;
+		r = 1;
+	}
 	if (r == 0)
 		return REAL(readlinkat)(dirfd, path, buf, size);
 	if (r < 0)

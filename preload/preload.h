@@ -128,8 +128,10 @@ int shx_getattr(uint64_t ino, struct shx_attr *a);
  * elsewhere), -errno. */
 int shx_cwd_join(const char *rel, struct shx_path *p);
 void shx_cwd_init(const char *placeholder);
-/* The virtual working directory, or NULL when the real one is in use. */
-const char *shx_cwd_virtual(void);
+void shx_cwd_after_fork(void);
+/* "SHMEMX_CWD=INO:PATH" of the virtual working directory into buf; 0 when
+ * the real one is in use. */
+int shx_cwd_env(char *buf, size_t cap);
 
 /* io.c: drops the fd's entry and tells the manager */
 void shx_fd_forget(int fd);

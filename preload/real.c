@@ -33,6 +33,7 @@ static void after_fork_child(void)
 {
 	shx_conn_after_fork();
 	shx_fdtab_each(hold_again, NULL);
+	shx_cwd_after_fork();
 }
 
 /* Managed fds inherited across exec: the new image starts with an empty

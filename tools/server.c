@@ -345,6 +345,7 @@ static int do_symlink(struct client *c, const struct shx_req *q, struct shx_rep 
 static int do_readlink(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	const char *target;
+	/* an empty path: the link an O_PATH fd refers to */
 	int r = ns_readlink(&c->srv->ns, &c->cred, q->ino, q->path, &target);
 	size_t n;
 

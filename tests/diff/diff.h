@@ -67,6 +67,15 @@ void obs_off(const char *label, int fd); /* lseek(fd, 0, SEEK_CUR) */
 void *obs_mmap(const char *label, size_t len, int prot, int flags, int fd,
 	       off_t off); /* NULL when mmap failed */
 void obs_list(const char *label, const char *dir); /* opendir+readdir */
+/* Every entry of dir, "." and ".." included, sorted, with its d_type: for
+ * directories the scenario made itself, whose entries need no prefix. */
+void obs_list_all(const char *label, const char *dir);
+void obs_lstat(const char *label, const char *p); /* lstat(2) of a path */
+/* A directory the scenario made: like obs_dirstat plus its link count,
+ * which counts only the scenario's own subdirectories. */
+void obs_dstat(const char *label, const char *p);
+/* readlink(p) into a buffer of bufsiz bytes: ret and the bytes returned. */
+void obs_readlink(const char *label, const char *p, size_t bufsiz);
 
 /* --- setup and cleanup: silent when they work, an observation when not -- */
 int mk(const char *tag, const char *data); /* O_RDWR fd, offset at end */

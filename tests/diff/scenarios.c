@@ -17,8 +17,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "diff.h"
@@ -2169,6 +2171,1728 @@ static void sc_fsync(void)
 	rm("a");
 }
 
+/* ========================================================= directories */
+
+/* Helpers for scenarios that build trees under /dev/shm: a path inside the
+ * object tag, and silent setup and cleanup that only speak on failure. */
+static const char *sub(const char *tag, const char *rest)
+{
+	return fmt("%s/%s", path(tag), rest);
+}
+
+static void mkd(const char *p)
+{
+	if (mkdir(p, 0755) != 0)
+		obs("setup: mkdir %s: errno=%s", p, errname(errno));
+}
+
+static void mkln(const char *target, const char *p)
+{
+	if (symlink(target, p) != 0)
+		obs("setup: symlink %s: errno=%s", p, errname(errno));
+}
+
+static void mkf(const char *p, const char *data)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	size_t len = strlen(data);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		obs("setup: create %s: errno=%s", p, errname(errno));
+	xclose(fd);
+}
+
+static void rmd(const char *p)
+{
+	if (rmdir(p) != 0)
+		obs("cleanup: rmdir %s: errno=%s", p, errname(errno));
+}
+
+static void rmp(const char *p)
+{
+	if (unlink(p) != 0)
+		obs("cleanup: unlink %s: errno=%s", p, errname(errno));
+}
+
+/* An fd on the current directory, for going back after a chdir. */
+static int save_cwd(void)
+{
+	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		obs("setup: open . errno=%s", errname(errno));
+	return fd;
+}
+
+static void restore_cwd(int fd)
+{
+	if (fchdir(fd) != 0)
+		obs("cleanup: fchdir back errno=%s", errname(errno));
+	xclose(fd);
+}
+
+static void obs_getcwd(const char *label)
+{
+	char buf[PATH_MAX];
+	char *r = getcwd(buf, sizeof buf);
+	int e = errno;
+	if (r)
+		obs("%s: %s", label, r);
+	else
+		obs("%s: ret=NULL errno=%s", label, errname(e));
+}
+
+static void sc_mkdir_basic(void)
+{
+	obs_ret("mkdir d 0755", mkdir(path("d"), 0755));
+	obs_dstat("stat d", path("d"));
+	obs_lstat("lstat d", path("d"));
+	obs_list_all("readdir d", path("d"));
+	obs_ret("mkdir e/ (trailing slash)", mkdir(fmt("%s/", path("e")), 0700));
+	obs_dstat("stat e", path("e"));
+	obs_ret("mkdir d/s", mkdir(sub("d", "s"), 0755));
+	obs_dstat("stat d/s", sub("d", "s"));
+	obs_list("readdir /dev/shm", SHM_DIR);
+	obs_list_all("readdir d", path("d"));
+	obs_ret("rmdir d/s", rmdir(sub("d", "s")));
+	obs_ret("rmdir d", rmdir(path("d")));
+	obs_ret("rmdir e/", rmdir(fmt("%s/", path("e"))));
+	obs_dstat("stat d after rmdir", path("d"));
+	obs_list("readdir /dev/shm", SHM_DIR);
+}
+
+static void sc_mkdir_eexist(void)
+{
+	mkd(path("d"));
+	xclose(mk("f", "x"));
+	mkln(objname("d"), path("ld"));
+	mkln(objname("gone"), path("dang"));
+	obs_ret("mkdir existing dir", mkdir(path("d"), 0755));
+	obs_ret("mkdir existing file", mkdir(path("f"), 0755));
+	obs_ret("mkdir symlink to dir", mkdir(path("ld"), 0755));
+	obs_ret("mkdir dangling symlink", mkdir(path("dang"), 0755));
+	obs_pstat("stat the dangling target: not created", path("gone"));
+	obs_ret("mkdir existing dir/", mkdir(fmt("%s/", path("d")), 0755));
+	obs_ret("mkdir existing file/", mkdir(fmt("%s/", path("f")), 0755));
+	obs_ret("mkdir /dev/shm", mkdir(SHM_DIR, 0755));
+	obs_ret("mkdir /dev/shm/.", mkdir(SHM_DIR "/.", 0755));
+	obs_ret("mkdir d/..", mkdir(sub("d", ".."), 0755));
+	obs_lstat("lstat f unchanged", path("f"));
+	obs_lstat("lstat ld unchanged", path("ld"));
+	rmp(path("dang"));
+	rmp(path("ld"));
+	rm("f");
+	rmd(path("d"));
+}
+
+static void sc_mkdir_errors(void)
+{
+	xclose(mk("f", "x"));
+	mkln(objname("f"), path("lf"));
+	obs_ret("mkdir missing parent", mkdir(sub("nodir", "x"), 0755));
+	obs_ret("mkdir missing grandparent",
+		mkdir(fmt("%s/x/y", path("nodir")), 0755));
+	obs_ret("mkdir under a file", mkdir(sub("f", "x"), 0755));
+	obs_ret("mkdir under a link to a file", mkdir(sub("lf", "x"), 0755));
+	obs_ret("mkdir nodir/..", mkdir(sub("nodir", ".."), 0755));
+	obs_ret("mkdir name of 256 chars",
+		mkdir(path(tag_of_len(NAME_MAX + 1)), 0755));
+	obs_ret("mkdir name of 255 chars",
+		mkdir(path(tag_of_len(NAME_MAX)), 0755));
+	obs_dstat("stat name of 255 chars", path(tag_of_len(NAME_MAX)));
+	obs_ret("rmdir name of 255 chars", rmdir(path(tag_of_len(NAME_MAX))));
+	obs_pstat("stat nodir", path("nodir"));
+	rmp(path("lf"));
+	rm("f");
+}
+
+static void sc_mkdir_mode(void)
+{
+	static const struct {
+		const char *tag;
+		mode_t umask, mode;
+	} cases[] = {
+		{ "a", 022, 0777 }, { "b", 077, 0777 }, { "c", 0, 0700 },
+		{ "d", 0, 01777 },  { "e", 0, 02755 },	{ "f", 0, 04755 },
+		{ "g", 0, 07777 },  { "h", 0, 0 },	{ "i", 027, 0757 },
+	};
+	mode_t old = umask(022);
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		umask(cases[i].umask);
+		obs_ret(fmt("mkdir %s %04o umask %03o", cases[i].tag,
+			    (unsigned)cases[i].mode, (unsigned)cases[i].umask),
+			mkdir(path(cases[i].tag), cases[i].mode));
+		obs_dstat("stat", path(cases[i].tag));
+	}
+	umask(old);
+	/* root enters a mode-0 directory */
+	obs_ret("mkdir h/x (h is 0000)", mkdir(sub("h", "x"), 0755));
+	obs_dstat("stat h/x", sub("h", "x"));
+	obs_ret("chmod h 0711", chmod(path("h"), 0711));
+	obs_dstat("stat h", path("h"));
+	rmd(sub("h", "x"));
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		rmd(path(cases[i].tag));
+}
+
+static void sc_mkdir_nlink(void)
+{
+	mkd(path("p"));
+	obs_dstat("p empty", path("p"));
+	obs_ret("mkdir p/a", mkdir(sub("p", "a"), 0755));
+	obs_dstat("p after mkdir a", path("p"));
+	obs_ret("mkdirat p/b", mkdirat(AT_FDCWD, sub("p", "b"), 0755));
+	obs_dstat("p after mkdir b", path("p"));
+	mkf(sub("p", "f"), "");
+	obs_dstat("p after creating a file", path("p"));
+	mkln("a", sub("p", "l"));
+	obs_dstat("p after a symlink", path("p"));
+	obs_ret("mkdir p/a/c", mkdir(sub("p", "a/c"), 0755));
+	obs_dstat("p after mkdir a/c", path("p"));
+	obs_dstat("p/a after mkdir a/c", sub("p", "a"));
+	obs_dstat("p/a/c", sub("p", "a/c"));
+	obs_ret("rename p/b -> p/a/b", rename(sub("p", "b"), sub("p", "a/b")));
+	obs_dstat("p after moving b into a", path("p"));
+	obs_dstat("p/a after moving b into a", sub("p", "a"));
+	obs_ret("rmdir p/a/b", rmdir(sub("p", "a/b")));
+	obs_ret("rmdir p/a/c", rmdir(sub("p", "a/c")));
+	obs_dstat("p/a after its rmdirs", sub("p", "a"));
+	obs_ret("rmdir p/a", rmdir(sub("p", "a")));
+	obs_dstat("p after rmdir a", path("p"));
+	rmp(sub("p", "l"));
+	rmp(sub("p", "f"));
+	rmd(path("p"));
+}
+
+/* A set-group-ID directory hands its group and, to subdirectories, the
+ * bit itself on; needs root to give the directory a foreign group. */
+static void sc_mkdir_setgid(void)
+{
+	mode_t old;
+
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	mkd(path("p"));
+	obs_ret("chown p 0:4321", chown(path("p"), 0, 4321));
+	obs_ret("chmod p 02775", chmod(path("p"), 02775));
+	obs_dstat("stat p", path("p"));
+	old = umask(0);
+	obs_ret("mkdir p/d 0755", mkdir(sub("p", "d"), 0755));
+	obs_dstat("stat p/d", sub("p", "d"));
+	obs_ret("mkdir p/d/e 0700", mkdir(sub("p", "d/e"), 0700));
+	obs_dstat("stat p/d/e", sub("p", "d/e"));
+	probe_open("create p/f 0644", sub("p", "f"), O_CREAT | O_RDWR, 0644);
+	obs_pstat("stat p/f", sub("p", "f"));
+	probe_open("create p/g 02755", sub("p", "g"), O_CREAT | O_RDWR, 02755);
+	obs_pstat("stat p/g", sub("p", "g"));
+	obs_ret("symlink p/l", symlink("f", sub("p", "l")));
+	obs_lstat("lstat p/l", sub("p", "l"));
+	/* outside a set-group-ID directory mkdir drops the bit */
+	obs_ret("mkdir q 02755", mkdir(path("q"), 02755));
+	obs_dstat("stat q", path("q"));
+	umask(old);
+	rmp(sub("p", "l"));
+	rmp(sub("p", "g"));
+	rmp(sub("p", "f"));
+	rmd(sub("p", "d/e"));
+	rmd(sub("p", "d"));
+	rmd(path("p"));
+	rmd(path("q"));
+}
+
+static void sc_mkdirat(void)
+{
+	int dfd, sfd, ffd;
+
+	dfd = obs_open("open /dev/shm O_DIRECTORY", SHM_DIR,
+		       O_RDONLY | O_DIRECTORY, 0);
+	obs_ret("mkdirat dirfd relative", mkdirat(dfd, objname("d"), 0750));
+	obs_dstat("stat d", path("d"));
+	sfd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		       0);
+	obs_ret("mkdirat d-fd \"s\"", mkdirat(sfd, "s", 0700));
+	obs_dstat("stat d/s", sub("d", "s"));
+	obs_ret("mkdirat d-fd \"s\" again", mkdirat(sfd, "s", 0700));
+	obs_ret("mkdirat d-fd \"x/y\"", mkdirat(sfd, "x/y", 0700));
+	obs_ret("mkdirat AT_FDCWD absolute", mkdirat(AT_FDCWD, path("e"), 0755));
+	obs_ret("mkdirat dirfd=-1 absolute", mkdirat(-1, path("g"), 0755));
+	obs_ret("mkdirat dirfd=-1 relative", mkdirat(-1, "x", 0755));
+	ffd = mk("f", "");
+	obs_ret("mkdirat file fd relative", mkdirat(ffd, "x", 0755));
+	obs_list_all("readdir d", path("d"));
+	obs_list("readdir /dev/shm", SHM_DIR);
+	obs_ret("unlinkat d-fd \"s\" AT_REMOVEDIR",
+		unlinkat(sfd, "s", AT_REMOVEDIR));
+	obs_ret("unlinkat dirfd d without AT_REMOVEDIR",
+		unlinkat(dfd, objname("d"), 0));
+	obs_ret("unlinkat dirfd d AT_REMOVEDIR",
+		unlinkat(dfd, objname("d"), AT_REMOVEDIR));
+	obs_ret("unlinkat file AT_REMOVEDIR",
+		unlinkat(AT_FDCWD, path("f"), AT_REMOVEDIR));
+	xclose(ffd);
+	xclose(sfd);
+	xclose(dfd);
+	rm("f");
+	rmd(path("e"));
+	rmd(path("g"));
+}
+
+/* The size of a tmpfs directory counts its entries. */
+static void sc_mkdir_size(void)
+{
+	struct stat st;
+
+	mkd(path("d"));
+	obs_stat("stat empty dir", stat(path("d"), &st), &st);
+	mkf(sub("d", "f"), "");
+	obs_stat("stat with a file", stat(path("d"), &st), &st);
+	mkd(sub("d", "s"));
+	mkln("f", sub("d", "l"));
+	obs_stat("stat with file, dir and link", stat(path("d"), &st), &st);
+	rmp(sub("d", "l"));
+	rmd(sub("d", "s"));
+	rmp(sub("d", "f"));
+	obs_stat("stat emptied", stat(path("d"), &st), &st);
+	rmd(path("d"));
+}
+
+static void sc_rmdir_errors(void)
+{
+	mkd(path("d"));
+	mkf(sub("d", "f"), "x");
+	xclose(mk("f", "x"));
+	mkln(objname("d"), path("ld"));
+	obs_ret("rmdir dir with a file", rmdir(path("d")));
+	rmp(sub("d", "f"));
+	mkd(sub("d", "s"));
+	obs_ret("rmdir dir with a subdir", rmdir(path("d")));
+	obs_ret("rmdir a file", rmdir(path("f")));
+	obs_ret("rmdir file/", rmdir(fmt("%s/", path("f"))));
+	obs_ret("rmdir d/s/.", rmdir(sub("d", "s/.")));
+	obs_ret("rmdir d/s/..", rmdir(sub("d", "s/..")));
+	obs_ret("rmdir /dev/shm", rmdir(SHM_DIR));
+	obs_ret("rmdir /dev/shm/.", rmdir(SHM_DIR "/."));
+	obs_ret("rmdir missing", rmdir(path("nodir")));
+	obs_ret("rmdir nodir/x", rmdir(sub("nodir", "x")));
+	obs_ret("rmdir file/x", rmdir(sub("f", "x")));
+	obs_ret("rmdir symlink to dir", rmdir(path("ld")));
+	obs_ret("rmdir symlink to dir/", rmdir(fmt("%s/", path("ld"))));
+	obs_ret("rmdir through the link: ld/s", rmdir(sub("ld", "s")));
+	obs_dstat("stat d", path("d"));
+	obs_ret("rmdir d/", rmdir(fmt("%s/", path("d"))));
+	obs_dstat("stat d", path("d"));
+	obs_lstat("lstat ld", path("ld"));
+	rmp(path("ld"));
+	rm("f");
+}
+
+/* A removed directory lives on while open, empty and unlinked. */
+static void sc_rmdir_open(void)
+{
+	struct stat st;
+	int fd, home;
+
+	home = save_cwd();
+	mkd(path("d"));
+	fd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		      0);
+	obs_ret("chdir d", chdir(path("d")));
+	obs_ret("rmdir d", rmdir(path("d")));
+	if (fstat(fd, &st) == 0)
+		obs("fstat after rmdir: type=%s nlink=%lu",
+		    S_ISDIR(st.st_mode) ? "dir" : "other",
+		    (unsigned long)st.st_nlink);
+	else
+		obs_ret("fstat after rmdir", -1);
+	obs_fd("openat removed dir O_CREAT",
+	       openat(fd, "x", O_CREAT | O_RDWR, 0644));
+	obs_ret("mkdirat removed dir", mkdirat(fd, "x", 0755));
+	obs_getcwd("getcwd in removed dir");
+	obs_fd("open ./x O_CREAT in removed cwd",
+	       open("x", O_CREAT | O_RDWR, 0644));
+	obs_ret("mkdir in removed cwd", mkdir("y", 0755));
+	if (stat(".", &st) == 0)
+		obs("stat . after rmdir: type=%s nlink=%lu",
+		    S_ISDIR(st.st_mode) ? "dir" : "other",
+		    (unsigned long)st.st_nlink);
+	else
+		obs_ret("stat .", -1);
+	obs_ret("chdir .. from removed dir", chdir(".."));
+	obs_getcwd("getcwd");
+	obs_pstat("stat d", path("d"));
+	xclose(fd);
+	restore_cwd(home);
+}
+
+static void sc_dir_nested(void)
+{
+	struct stat st;
+	int fd;
+
+	mkd(path("a"));
+	mkd(sub("a", "b"));
+	mkd(sub("a", "b/c"));
+	fd = open(sub("a", "b/c/f"), O_CREAT | O_RDWR | O_EXCL, 0640);
+	obs_fd("create a/b/c/f", fd);
+	obs_write("write", fd, "deep");
+	obs_fstat("fstat f", fd);
+	obs_pstat("stat a/b/c/f", sub("a", "b/c/f"));
+	obs_pstat("stat a/./b/../b/c/f", sub("a", "./b/../b/c/f"));
+	obs_pstat("stat a/b/c/../c/f", sub("a", "b/c/../c/f"));
+	obs_pstat("stat a/b/c//f", sub("a", "b/c//f"));
+	obs_pstat("stat a/b/c/f/", sub("a", "b/c/f/"));
+	obs_pstat("stat a/b/x/../c/f", sub("a", "b/x/../c/f"));
+	obs_dirstat("stat /dev/shm", stat(SHM_DIR, &st), &st);
+	obs_dstat("stat a", path("a"));
+	obs_dstat("stat a/b", sub("a", "b"));
+	obs_dstat("stat a/b/c", sub("a", "b/c"));
+	obs_dstat("stat a/.", sub("a", "."));
+	obs_dirstat("stat a/..", stat(sub("a", ".."), &st), &st);
+	obs_dstat("stat a/b/..", sub("a", "b/.."));
+	obs_dstat("stat a/b/c/..", sub("a", "b/c/.."));
+	obs_dstat("stat a/b/c/../..", sub("a", "b/c/../.."));
+	obs_dirstat("stat a/b/c/../../..", stat(sub("a", "b/c/../../.."), &st),
+		    &st);
+	obs_pread("read a/b/c/f", fd, 16, 0);
+	xclose(fd);
+	obs_ret("unlink a/b/c/f", unlink(sub("a", "b/c/f")));
+	obs_ret("rmdir a/b/c", rmdir(sub("a", "b/c")));
+	obs_ret("rmdir a/b", rmdir(sub("a", "b")));
+	obs_ret("rmdir a", rmdir(path("a")));
+}
+
+static void sc_readdir_subdir(void)
+{
+	xclose(mk("f", ""));
+	mkd(path("d"));
+	mkf(sub("d", "file"), "data");
+	mkd(sub("d", "dir"));
+	mkln("file", sub("d", "lnk"));
+	mkln("nothing", sub("d", "dangling"));
+	mkln(objname("d"), path("ld"));
+	obs_list_all("readdir d", path("d"));
+	obs_list_all("readdir d/", fmt("%s/", path("d")));
+	obs_list_all("readdir d/dir", sub("d", "dir"));
+	obs_list_all("readdir d/dir/..", sub("d", "dir/.."));
+	obs_list_all("readdir through link ld", path("ld"));
+	obs_list_all("readdir d/lnk (link to file)", sub("d", "lnk"));
+	obs_list_all("readdir file", path("f"));
+	obs_list_all("readdir missing", path("nodir"));
+	obs_list("readdir /dev/shm", SHM_DIR);
+	rmp(path("ld"));
+	rmp(sub("d", "dangling"));
+	rmp(sub("d", "lnk"));
+	rmd(sub("d", "dir"));
+	rmp(sub("d", "file"));
+	obs_list_all("readdir d emptied", path("d"));
+	rmd(path("d"));
+	rm("f");
+}
+
+/* d_ino of each entry, ".." included, is the st_ino of what it names. */
+static void obs_dino(const char *label, const char *dir, const char *name,
+		     const char *target)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+	int found = 0;
+
+	if (!d) {
+		obs("%s: opendir errno=%s", label, errname(errno));
+		return;
+	}
+	if (lstat(target, &st) != 0) {
+		obs("%s: lstat errno=%s", label, errname(errno));
+		closedir(d);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, name) == 0)
+			found = de->d_ino == st.st_ino ? 1 : 2;
+	closedir(d);
+	obs("%s: %s", label,
+	    found == 1 ? "same" : found == 2 ? "different" : "no entry");
+}
+
+static void sc_readdir_dino(void)
+{
+	mkd(path("d"));
+	mkd(sub("d", "s"));
+	mkf(sub("d", "f"), "");
+	mkln("f", sub("d", "l"));
+	obs_dino("d_ino of d/. == st_ino of d", path("d"), ".", path("d"));
+	obs_dino("d_ino of d/.. == st_ino of /dev/shm", path("d"), "..",
+		 SHM_DIR);
+	obs_dino("d_ino of d/f == st_ino of d/f", path("d"), "f", sub("d", "f"));
+	obs_dino("d_ino of d/l == lstat ino of d/l", path("d"), "l",
+		 sub("d", "l"));
+	obs_dino("d_ino of d/s == st_ino of d/s", path("d"), "s", sub("d", "s"));
+	obs_dino("d_ino of d/s/.. == st_ino of d", sub("d", "s"), "..",
+		 path("d"));
+	obs_dino("d_ino of d in /dev/shm == st_ino of d", SHM_DIR, objname("d"),
+		 path("d"));
+	rmp(sub("d", "l"));
+	rmp(sub("d", "f"));
+	rmd(sub("d", "s"));
+	rmd(path("d"));
+}
+
+/* A directory stream sees entries made after rewinddir. */
+static void sc_readdir_subdir_fd(void)
+{
+	struct dirent *de;
+	int fd, n;
+	DIR *d;
+
+	mkd(path("d"));
+	mkf(sub("d", "a"), "");
+	fd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		      0);
+	d = fdopendir(fd);
+	obs("fdopendir: %s", d ? "DIR" : errname(errno));
+	if (d) {
+		for (n = 0; readdir(d) != NULL; n++)
+			;
+		obs("entries: %d", n);
+		mkf(sub("d", "b"), "");
+		mkd(sub("d", "c"));
+		rewinddir(d);
+		for (n = 0; (de = readdir(d)) != NULL; n++)
+			;
+		obs("entries after adding two and rewinddir: %d", n);
+		rmp(sub("d", "a"));
+		rewinddir(d);
+		for (n = 0; readdir(d) != NULL; n++)
+			;
+		obs("entries after unlink a and rewinddir: %d", n);
+		obs_ret("closedir", closedir(d));
+	} else {
+		xclose(fd);
+		rmp(sub("d", "a"));
+	}
+	obs_list_all("readdir d", path("d"));
+	rmd(sub("d", "c"));
+	rmp(sub("d", "b"));
+	rmd(path("d"));
+}
+
+/* =============================================================== links */
+
+static void sc_link_basic(void)
+{
+	int fa, fb;
+
+	fa = mk("a", "one");
+	obs_ret("link a b", link(path("a"), path("b")));
+	obs_fstat("fstat a", fa);
+	obs_pstat("stat b", path("b"));
+	fb = obs_open("open b O_WRONLY|O_APPEND", path("b"),
+		      O_WRONLY | O_APPEND, 0);
+	obs_write("append via b", fb, "+two");
+	xclose(fb);
+	obs_pread("read via a", fa, 16, 0);
+	obs_list("readdir", SHM_DIR);
+	mkd(path("d"));
+	obs_ret("link b d/c", link(path("b"), sub("d", "c")));
+	obs_pstat("stat d/c", sub("d", "c"));
+	obs_ret("unlink a", unlink(path("a")));
+	obs_pstat("stat b", path("b"));
+	obs_fstat("fstat a (unlinked name)", fa);
+	obs_contents("contents via b", "b");
+	obs_ret("chmod d/c 0600", chmod(sub("d", "c"), 0600));
+	obs_pstat("stat b", path("b"));
+	obs_ret("unlink b", unlink(path("b")));
+	obs_ret("unlink d/c", unlink(sub("d", "c")));
+	obs_fstat("fstat a after the last name went", fa);
+	obs_pread("read after the last name went", fa, 16, 0);
+	xclose(fa);
+	rmd(path("d"));
+}
+
+static void sc_link_errors(void)
+{
+	char outside[NAME_MAX + 8];
+
+	snprintf(outside, sizeof outside, "/tmp/%s", objname("x"));
+	xclose(mk("a", "A"));
+	xclose(mk("b", "B"));
+	mkd(path("d"));
+	obs_ret("link onto existing file", link(path("a"), path("b")));
+	obs_ret("link onto itself", link(path("a"), path("a")));
+	obs_ret("link onto existing dir", link(path("a"), path("d")));
+	obs_ret("link a directory", link(path("d"), path("e")));
+	obs_ret("link missing", link(path("m"), path("e")));
+	obs_ret("link into missing dir", link(path("a"), sub("nodir", "e")));
+	obs_ret("link into file/x", link(path("a"), sub("b", "x")));
+	obs_ret("link file/ as source", link(fmt("%s/", path("a")), path("e")));
+	obs_ret("link to new name with trailing slash",
+		link(path("a"), fmt("%s/", path("e"))));
+	obs_ret("link name of 256 chars",
+		link(path("a"), path(tag_of_len(NAME_MAX + 1))));
+	obs_ret("link out of /dev/shm", link(path("a"), outside));
+	unlink(outside); /* only there if the link wrongly worked */
+	obs_ret("link /etc/hostname into /dev/shm",
+		link("/etc/hostname", path("e")));
+	obs_pstat("stat a", path("a"));
+	obs_pstat("stat e", path("e"));
+	obs_list("readdir", SHM_DIR);
+	rmd(path("d"));
+	rm("a");
+	rm("b");
+}
+
+/* linkat without AT_SYMLINK_FOLLOW links the symlink itself. */
+static void sc_linkat_symlink(void)
+{
+	struct stat st;
+	int dfd;
+
+	xclose(mk("a", "A"));
+	mkln(objname("a"), path("l"));
+	obs_ret("linkat l h1 flags 0",
+		linkat(AT_FDCWD, path("l"), AT_FDCWD, path("h1"), 0));
+	obs_lstat("lstat h1", path("h1"));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("linkat l h2 AT_SYMLINK_FOLLOW",
+		linkat(AT_FDCWD, path("l"), AT_FDCWD, path("h2"),
+		       AT_SYMLINK_FOLLOW));
+	obs_lstat("lstat h2", path("h2"));
+	obs_pstat("stat a", path("a"));
+	obs_ret("link l h3 (link(2) does not follow)",
+		link(path("l"), path("h3")));
+	obs_lstat("lstat h3", path("h3"));
+	obs_ret("linkat bad flag",
+		linkat(AT_FDCWD, path("a"), AT_FDCWD, path("h4"), 0x1));
+	dfd = obs_open("open /dev/shm O_DIRECTORY", SHM_DIR,
+		       O_RDONLY | O_DIRECTORY, 0);
+	obs_ret("linkat dirfd relative a h5",
+		linkat(dfd, objname("a"), dfd, objname("h5"), 0));
+	obs_stat("fstatat dirfd h5", fstatat(dfd, objname("h5"), &st, 0), &st);
+	obs_ret("linkat dirfd relative missing",
+		linkat(dfd, objname("m"), dfd, objname("h6"), 0));
+	xclose(dfd);
+	obs_ret("linkat h1 (a link) h7 AT_SYMLINK_FOLLOW",
+		linkat(AT_FDCWD, path("h1"), AT_FDCWD, path("h7"),
+		       AT_SYMLINK_FOLLOW));
+	obs_ret("unlink a", unlink(path("a")));
+	obs_lstat("lstat h7", path("h7"));
+	obs_pstat("stat l (now dangling)", path("l"));
+	mkln(objname("gone"), path("dang"));
+	obs_ret("linkat dangling AT_SYMLINK_FOLLOW",
+		linkat(AT_FDCWD, path("dang"), AT_FDCWD, path("h8"),
+		       AT_SYMLINK_FOLLOW));
+	obs_ret("linkat dangling flags 0",
+		linkat(AT_FDCWD, path("dang"), AT_FDCWD, path("h9"), 0));
+	obs_lstat("lstat h9", path("h9"));
+	obs_pstat("stat h7", path("h7"));
+	obs_list("readdir", SHM_DIR);
+	unlink(path("h8")); /* only there if the linkat wrongly worked */
+	rmp(path("h9"));
+	rmp(path("dang"));
+	rmp(path("h7"));
+	rmp(path("h5"));
+	rmp(path("h3"));
+	rmp(path("h2"));
+	rmp(path("h1"));
+	rmp(path("l"));
+}
+
+/* O_TMPFILE makes a nameless file that linkat AT_EMPTY_PATH can name;
+ * root holds CAP_DAC_READ_SEARCH, which AT_EMPTY_PATH needs. */
+static void sc_linkat_tmpfile(void)
+{
+	int fd, fd2;
+
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	fd = obs_open("open /dev/shm O_TMPFILE|O_RDWR 0640", SHM_DIR,
+		      O_TMPFILE | O_RDWR, 0640);
+	obs_fstat("fstat", fd);
+	obs_write("write", fd, "anonymous");
+	obs_list("readdir: nothing visible", SHM_DIR);
+	obs_ret("linkat fd \"\" a AT_EMPTY_PATH",
+		linkat(fd, "", AT_FDCWD, path("a"), AT_EMPTY_PATH));
+	obs_fstat("fstat after linkat", fd);
+	obs_pstat("stat a", path("a"));
+	obs_contents("contents of a", "a");
+	obs_ret("linkat fd \"\" b AT_EMPTY_PATH again",
+		linkat(fd, "", AT_FDCWD, path("b"), AT_EMPTY_PATH));
+	obs_ret("linkat fd \"\" a (exists)",
+		linkat(fd, "", AT_FDCWD, path("a"), AT_EMPTY_PATH));
+	obs_ret("linkat fd \"\" without AT_EMPTY_PATH",
+		linkat(fd, "", AT_FDCWD, path("c"), 0));
+	obs_list("readdir", SHM_DIR);
+	obs_ret("unlink a", unlink(path("a")));
+	obs_ret("unlink b", unlink(path("b")));
+	obs_fstat("fstat after both names went", fd);
+	obs_ret("linkat again once it was linked and unlinked",
+		linkat(fd, "", AT_FDCWD, path("c"), AT_EMPTY_PATH));
+	obs_pstat("stat c", path("c"));
+	unlink(path("c"));
+	xclose(fd);
+	mkd(path("d"));
+	fd2 = obs_open("open d O_TMPFILE|O_WRONLY 0600", path("d"),
+		       O_TMPFILE | O_WRONLY, 0600);
+	obs_ret("linkat into d", linkat(fd2, "", AT_FDCWD, sub("d", "t"),
+					AT_EMPTY_PATH));
+	obs_pstat("stat d/t", sub("d", "t"));
+	obs_fdflags("flags", fd2);
+	xclose(fd2);
+	unlink(sub("d", "t"));
+	rmd(path("d"));
+	probe_open("open /dev/shm O_TMPFILE|O_RDONLY", SHM_DIR,
+		   O_TMPFILE | O_RDONLY, 0600);
+	probe_open("open missing dir O_TMPFILE", path("nodir"),
+		   O_TMPFILE | O_RDWR, 0600);
+	xclose(mk("f", ""));
+	probe_open("open file O_TMPFILE", path("f"), O_TMPFILE | O_RDWR, 0600);
+	rm("f");
+}
+
+static void sc_linkat_tmpfile_excl(void)
+{
+	int fd;
+
+	fd = obs_open("open /dev/shm O_TMPFILE|O_EXCL|O_RDWR", SHM_DIR,
+		      O_TMPFILE | O_EXCL | O_RDWR, 0600);
+	obs_write("write", fd, "never named");
+	obs_fstat("fstat", fd);
+	obs_ret("linkat AT_EMPTY_PATH", linkat(fd, "", AT_FDCWD, path("a"),
+					       AT_EMPTY_PATH));
+	obs_pstat("stat a", path("a"));
+	obs_pread("pread", fd, 16, 0);
+	unlink(path("a"));
+	xclose(fd);
+}
+
+/* The idiom of open(2)'s manual page: name a temporary file through
+ * /proc/self/fd with AT_SYMLINK_FOLLOW, no capability needed. */
+static void sc_linkat_tmpfile_proc(void)
+{
+	int fd;
+
+	fd = obs_open("open /dev/shm O_TMPFILE|O_RDWR 0600", SHM_DIR,
+		      O_TMPFILE | O_RDWR, 0600);
+	obs_write("write", fd, "via proc");
+	obs_ret("linkat /proc/self/fd/N AT_SYMLINK_FOLLOW",
+		linkat(AT_FDCWD, fmt("/proc/self/fd/%d", fd), AT_FDCWD,
+		       path("a"), AT_SYMLINK_FOLLOW));
+	obs_pstat("stat a", path("a"));
+	obs_fstat("fstat", fd);
+	obs_contents("contents of a", "a");
+	unlink(path("a"));
+	xclose(fd);
+}
+
+/* ============================================================ symlinks */
+
+static void sc_symlink_relative(void)
+{
+	struct stat st;
+	int fd, dfd;
+
+	fd = mk("a", "target data");
+	obs_fstat("fstat a", fd);
+	obs_ret("symlink l -> <a>", symlink(objname("a"), path("l")));
+	obs_lstat("lstat l", path("l"));
+	obs_pstat("stat l", path("l"));
+	obs_readlink("readlink l", path("l"), 256);
+	xclose(fd);
+	fd = obs_open("open l O_RDWR", path("l"), O_RDWR, 0);
+	obs_fstat("fstat", fd);
+	obs_read("read", fd, 64);
+	obs_pwrite("pwrite via l", fd, "T", 0);
+	xclose(fd);
+	obs_contents("contents of a", "a");
+	dfd = obs_open("open /dev/shm O_DIRECTORY", SHM_DIR,
+		       O_RDONLY | O_DIRECTORY, 0);
+	obs_stat("fstatat dirfd l AT_SYMLINK_NOFOLLOW",
+		 fstatat(dfd, objname("l"), &st, AT_SYMLINK_NOFOLLOW), &st);
+	obs_stat("fstatat dirfd l", fstatat(dfd, objname("l"), &st, 0), &st);
+	xclose(dfd);
+	obs_list("readdir", SHM_DIR);
+	obs_ret("unlink l", unlink(path("l")));
+	obs_pstat("stat a after unlinking the link", path("a"));
+	rm("a");
+}
+
+static void sc_symlink_absolute(void)
+{
+	int fd;
+
+	xclose(mk("a", "abs"));
+	obs_ret("symlink l -> /dev/shm/<a>", symlink(path("a"), path("l")));
+	obs_ret("symlink l2 -> /dev/shm/<l>", symlink(path("l"), path("l2")));
+	obs_ret("symlink l3 -> /dev/shm/../shm/<a>",
+		symlink(fmt("/dev/shm/../shm/%s", objname("a")), path("l3")));
+	obs_lstat("lstat l", path("l"));
+	obs_lstat("lstat l2", path("l2"));
+	obs_pstat("stat a", path("a"));
+	obs_pstat("stat l", path("l"));
+	obs_pstat("stat l2", path("l2"));
+	obs_pstat("stat l3", path("l3"));
+	obs_readlink("readlink l", path("l"), 256);
+	obs_readlink("readlink l2", path("l2"), 256);
+	fd = obs_open("open l2 O_WRONLY|O_APPEND", path("l2"),
+		      O_WRONLY | O_APPEND, 0);
+	obs_write("append via l2", fd, "+more");
+	xclose(fd);
+	fd = obs_open("open l3 O_RDONLY", path("l3"), O_RDONLY, 0);
+	obs_read("read via l3", fd, 32);
+	xclose(fd);
+	obs_ret("truncate via l", truncate(path("l"), 2));
+	obs_contents("contents of a", "a");
+	rmp(path("l3"));
+	rmp(path("l2"));
+	rmp(path("l"));
+	rm("a");
+}
+
+static void sc_symlink_dangling(void)
+{
+	struct stat st;
+	int fd;
+
+	obs_ret("symlink l -> <t> (missing)", symlink(objname("t"), path("l")));
+	obs_pstat("stat l", path("l"));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("access l F_OK", access(path("l"), F_OK));
+	obs_ret("faccessat l F_OK AT_SYMLINK_NOFOLLOW",
+		faccessat(AT_FDCWD, path("l"), F_OK, AT_SYMLINK_NOFOLLOW));
+	probe_open("open l O_RDONLY", path("l"), O_RDONLY, 0);
+	probe_open("open l O_CREAT|O_EXCL", path("l"), O_CREAT | O_EXCL | O_RDWR,
+		   0600);
+	obs_pstat("stat t: still missing", path("t"));
+	fd = obs_open("open l O_CREAT|O_RDWR 0600", path("l"), O_CREAT | O_RDWR,
+		      0600);
+	obs_write("write", fd, "made through the link");
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	obs_pstat("stat t: created", path("t"));
+	obs_lstat("lstat l: still a link", path("l"));
+	obs_stat("stat l", stat(path("l"), &st), &st);
+	obs_contents("contents of t", "t");
+	obs_list("readdir", SHM_DIR);
+	/* a link into a missing directory cannot create its target */
+	obs_ret("symlink m -> nodir/t", symlink(fmt("%s/t", objname("nodir")),
+						path("m")));
+	probe_open("open m O_CREAT", path("m"), O_CREAT | O_RDWR, 0600);
+	rmp(path("m"));
+	rmp(path("l"));
+	rm("t");
+}
+
+static void sc_readlink_edges(void)
+{
+	char buf[64];
+	size_t len = strlen(objname("a"));
+	int dfd, lfd;
+
+	xclose(mk("a", "A"));
+	mkd(path("d"));
+	mkln(objname("a"), path("l"));
+	mkln(objname("d"), path("ld"));
+	mkln("inner", sub("d", "in"));
+	obs("target length %zu", len);
+	obs_readlink("readlink exact size", path("l"), len);
+	obs_readlink("readlink size+1", path("l"), len + 1);
+	obs_readlink("readlink 5 bytes", path("l"), 5);
+	obs_readlink("readlink 1 byte", path("l"), 1);
+	obs_ret("readlink 0 bytes", readlink(path("l"), buf, 0));
+	obs_readlink("readlink a regular file", path("a"), 64);
+	obs_readlink("readlink a directory", path("d"), 64);
+	obs_readlink("readlink /dev/shm", SHM_DIR, 64);
+	obs_readlink("readlink missing", path("m"), 64);
+	obs_readlink("readlink l/", fmt("%s/", path("l")), 64);
+	obs_readlink("readlink ld/ (follows to the dir)",
+		     fmt("%s/", path("ld")), 64);
+	obs_readlink("readlink ld/in (through a link)", sub("ld", "in"), 64);
+	obs_readlink("readlink file/x", sub("a", "x"), 64);
+	dfd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		       0);
+	memset(buf, 0, sizeof buf);
+	obs_ret("readlinkat d-fd \"in\"", readlinkat(dfd, "in", buf, sizeof buf));
+	obs_data("buffer", buf, 8);
+	obs_ret("readlinkat d-fd missing",
+		readlinkat(dfd, "nothing", buf, sizeof buf));
+	xclose(dfd);
+	lfd = obs_open("open l O_PATH|O_NOFOLLOW", path("l"),
+		       O_PATH | O_NOFOLLOW, 0);
+	obs_fstat("fstat O_PATH fd", lfd);
+	memset(buf, 0, sizeof buf);
+	obs_ret("readlinkat O_PATH fd \"\"", readlinkat(lfd, "", buf,
+							 sizeof buf));
+	obs_data("buffer", buf, (long)len);
+	xclose(lfd);
+	rmp(sub("d", "in"));
+	rmp(path("ld"));
+	rmp(path("l"));
+	rmd(path("d"));
+	rm("a");
+}
+
+static void sc_symlink_loop(void)
+{
+	mkln(objname("s"), path("s"));
+	mkln(objname("b"), path("a"));
+	mkln(objname("a"), path("b"));
+	obs_pstat("stat self-loop", path("s"));
+	obs_lstat("lstat self-loop", path("s"));
+	obs_readlink("readlink self-loop", path("s"), 64);
+	probe_open("open self-loop", path("s"), O_RDONLY, 0);
+	probe_open("open self-loop O_CREAT", path("s"), O_CREAT | O_RDWR, 0600);
+	obs_ret("access self-loop", access(path("s"), F_OK));
+	obs_pstat("stat 2-cycle a", path("a"));
+	obs_lstat("lstat 2-cycle a", path("a"));
+	probe_open("open 2-cycle b", path("b"), O_RDWR, 0);
+	obs_pstat("stat self-loop/x", sub("s", "x"));
+	obs_ret("mkdir self-loop/x", mkdir(sub("s", "x"), 0755));
+	obs_ret("chmod 2-cycle", chmod(path("a"), 0600));
+	obs_ret("truncate 2-cycle", truncate(path("a"), 0));
+	obs_lstat("lstat b unchanged", path("b"));
+	obs_list("readdir", SHM_DIR);
+	rmp(path("b"));
+	rmp(path("a"));
+	rmp(path("s"));
+}
+
+/* The kernel follows at most 40 links in one lookup. */
+static void sc_symlink_maxlinks(void)
+{
+	int i;
+
+	xclose(mk("f", "end"));
+	mkln(objname("f"), path("c40"));
+	for (i = 39; i >= 0; i--)
+		mkln(objname(fmt("c%d", i + 1)), path(fmt("c%d", i)));
+	obs_pstat("stat through 40 links", path("c1"));
+	obs_pstat("stat through 41 links", path("c0"));
+	probe_open("open through 40 links", path("c1"), O_RDONLY, 0);
+	probe_open("open through 41 links", path("c0"), O_RDONLY, 0);
+	for (i = 0; i <= 40; i++)
+		rmp(path(fmt("c%d", i)));
+	rm("f");
+}
+
+static void sc_open_nofollow(void)
+{
+	int fd;
+
+	xclose(mk("a", "A"));
+	mkd(path("d"));
+	mkf(sub("d", "f"), "F");
+	mkln(objname("a"), path("l"));
+	mkln(objname("d"), path("ld"));
+	mkln(objname("gone"), path("dang"));
+	probe_open("open link O_NOFOLLOW", path("l"), O_RDONLY | O_NOFOLLOW, 0);
+	probe_open("open link O_NOFOLLOW|O_CREAT", path("l"),
+		   O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	probe_open("open dangling O_NOFOLLOW|O_CREAT", path("dang"),
+		   O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	obs_pstat("stat gone: not created", path("gone"));
+	probe_open("open file O_NOFOLLOW", path("a"), O_RDONLY | O_NOFOLLOW, 0);
+	probe_open("open link-to-dir O_NOFOLLOW|O_DIRECTORY", path("ld"),
+		   O_RDONLY | O_NOFOLLOW | O_DIRECTORY, 0);
+	/* only the last component is exempt from following */
+	fd = obs_open("open ld/f O_NOFOLLOW", sub("ld", "f"),
+		      O_RDONLY | O_NOFOLLOW, 0);
+	obs_read("read", fd, 8);
+	xclose(fd);
+	fd = obs_open("open link O_PATH|O_NOFOLLOW", path("l"),
+		      O_PATH | O_NOFOLLOW, 0);
+	obs_fstat("fstat", fd);
+	obs_read("read on O_PATH fd", fd, 8);
+	xclose(fd);
+	rmp(path("dang"));
+	rmp(path("ld"));
+	rmp(path("l"));
+	rmp(sub("d", "f"));
+	rmd(path("d"));
+	rm("a");
+}
+
+static void sc_symlink_dir(void)
+{
+	struct stat st;
+	int fd;
+
+	mkd(path("d"));
+	mkln(objname("d"), path("ld"));
+	obs_dstat("stat ld", path("ld"));
+	obs_lstat("lstat ld", path("ld"));
+	obs_dstat("stat ld/", fmt("%s/", path("ld")));
+	obs_stat("lstat ld/ (a trailing slash follows)",
+		 lstat(fmt("%s/", path("ld")), &st), &st);
+	obs_dstat("stat ld/.", sub("ld", "."));
+	fd = obs_open("open ld/f O_CREAT", sub("ld", "f"), O_CREAT | O_RDWR,
+		      0644);
+	obs_write("write", fd, "in d");
+	xclose(fd);
+	obs_pstat("stat d/f", sub("d", "f"));
+	obs_ret("mkdir ld/s", mkdir(sub("ld", "s"), 0755));
+	obs_dstat("stat d/s", sub("d", "s"));
+	obs_list_all("readdir ld", path("ld"));
+	probe_open("open ld O_DIRECTORY", path("ld"), O_RDONLY | O_DIRECTORY, 0);
+	probe_open("open ld/ O_RDONLY", fmt("%s/", path("ld")), O_RDONLY, 0);
+	obs_ret("unlink ld/", unlink(fmt("%s/", path("ld"))));
+	obs_ret("rmdir ld", rmdir(path("ld")));
+	obs_ret("rmdir ld/", rmdir(fmt("%s/", path("ld"))));
+	obs_ret("rmdir ld/s", rmdir(sub("ld", "s")));
+	obs_ret("unlink ld/f", unlink(sub("ld", "f")));
+	obs_ret("unlink ld", unlink(path("ld")));
+	obs_dstat("stat d", path("d"));
+	obs_list_all("readdir d", path("d"));
+	rmd(path("d"));
+}
+
+/* The same bytes as a direct read of p, or why not. */
+static void obs_same_as(const char *label, const char *via, const char *p)
+{
+	char a[256], b[256];
+	ssize_t na = -1, nb = -1;
+	int fa, fb, e = 0;
+
+	fa = open(via, O_RDONLY);
+	if (fa >= 0)
+		na = read(fa, a, sizeof a);
+	else
+		e = errno;
+	fb = open(p, O_RDONLY);
+	if (fb >= 0)
+		nb = read(fb, b, sizeof b);
+	xclose(fa);
+	xclose(fb);
+	if (na < 0)
+		obs("%s: open errno=%s", label, errname(e));
+	else
+		obs("%s: len %s, bytes %s", label, na == nb ? "same" : "differ",
+		    na == nb && memcmp(a, b, (size_t)na) == 0 ? "same" :
+								 "differ");
+}
+
+/* Links from /dev/shm out to the real filesystem. */
+static void sc_symlink_outside(void)
+{
+	struct stat st, real;
+	int ok;
+
+	mkln("/etc/hostname", path("abs"));
+	mkln("../../etc/hostname", path("rel"));
+	mkln("/etc", path("etc"));
+	mkln("..", path("up"));
+	obs_lstat("lstat abs", path("abs"));
+	obs_lstat("lstat rel", path("rel"));
+	obs_readlink("readlink rel", path("rel"), 64);
+	ok = stat("/etc/hostname", &real) == 0;
+	obs("stat /etc/hostname: %s", ok ? "ok" : errname(errno));
+	obs("stat abs is /etc/hostname: %s",
+	    stat(path("abs"), &st) == 0 ?
+		    (ok && st.st_ino == real.st_ino && st.st_dev == real.st_dev ?
+			     "yes" : "no") :
+		    errname(errno));
+	obs("stat rel is /etc/hostname: %s",
+	    stat(path("rel"), &st) == 0 ?
+		    (ok && st.st_ino == real.st_ino && st.st_dev == real.st_dev ?
+			     "yes" : "no") :
+		    errname(errno));
+	obs("stat etc/hostname is /etc/hostname: %s",
+	    stat(sub("etc", "hostname"), &st) == 0 ?
+		    (ok && st.st_ino == real.st_ino && st.st_dev == real.st_dev ?
+			     "yes" : "no") :
+		    errname(errno));
+	obs("stat up is /dev: %s",
+	    stat(path("up"), &st) == 0 && stat("/dev", &real) == 0 ?
+		    (st.st_ino == real.st_ino && st.st_dev == real.st_dev ?
+			     "yes" : "no") :
+		    errname(errno));
+	obs_same_as("read via abs", path("abs"), "/etc/hostname");
+	obs_same_as("read via rel", path("rel"), "/etc/hostname");
+	obs_same_as("read via etc/hostname", sub("etc", "hostname"),
+		    "/etc/hostname");
+	obs_ret("access abs R_OK", access(path("abs"), R_OK));
+	obs_ret("access up/shm X_OK", access(sub("up", "shm"), X_OK));
+	obs_dirstat("stat up/shm", stat(sub("up", "shm"), &st), &st);
+	obs_dirstat("stat /dev/shm", stat(SHM_DIR, &st), &st);
+	rmp(path("up"));
+	rmp(path("etc"));
+	rmp(path("rel"));
+	rmp(path("abs"));
+}
+
+/* O_CREAT through a dangling link whose target is outside /dev/shm. */
+static void sc_symlink_dangling_out(void)
+{
+	char outside[NAME_MAX + 8];
+	struct stat st;
+	int fd;
+
+	snprintf(outside, sizeof outside, "/tmp/%s", objname("t"));
+	unlink(outside);
+	obs_ret("symlink l -> /tmp/<t>", symlink(outside, path("l")));
+	obs_pstat("stat l", path("l"));
+	fd = obs_open("open l O_CREAT|O_RDWR", path("l"), O_CREAT | O_RDWR,
+		      0600);
+	obs_write("write", fd, "outside");
+	xclose(fd);
+	obs_stat("stat /tmp/<t>", stat(outside, &st), &st);
+	obs_pstat("stat l", path("l"));
+	obs_same_as("read via l", path("l"), outside);
+	obs_ret("unlink /tmp/<t>", unlink(outside));
+	rmp(path("l"));
+}
+
+static void sc_symlink_errors(void)
+{
+	static char target[PATH_MAX + 2];
+
+	xclose(mk("f", ""));
+	mkd(path("d"));
+	mkln(objname("f"), path("l"));
+	obs_ret("symlink empty target", symlink("", path("e")));
+	obs_ret("symlink onto a file", symlink("x", path("f")));
+	obs_ret("symlink onto a dir", symlink("x", path("d")));
+	obs_ret("symlink onto a link", symlink("x", path("l")));
+	obs_ret("symlink onto dir/", symlink("x", fmt("%s/", path("d"))));
+	obs_ret("symlink new name with trailing slash",
+		symlink("x", fmt("%s/", path("n"))));
+	obs_ret("symlink in missing dir", symlink("x", sub("nodir", "n")));
+	obs_ret("symlink under a file", symlink("x", sub("f", "n")));
+	obs_ret("symlink name of 256 chars",
+		symlink("x", path(tag_of_len(NAME_MAX + 1))));
+	memset(target, 't', PATH_MAX - 1);
+	target[PATH_MAX - 1] = '\0';
+	obs_ret("symlink target of 4095 chars", symlink(target, path("long")));
+	obs_lstat("lstat", path("long"));
+	obs_readlink("readlink", path("long"), PATH_MAX);
+	memset(target, 't', PATH_MAX);
+	target[PATH_MAX] = '\0';
+	obs_ret("symlink target of 4096 chars", symlink(target, path("long2")));
+	obs_list("readdir", SHM_DIR);
+	unlink(path("long2"));
+	rmp(path("long"));
+	rmp(path("l"));
+	rmd(path("d"));
+	rm("f");
+}
+
+static void sc_symlinkat(void)
+{
+	char buf[64];
+	struct stat st;
+	int dfd, sfd, ffd;
+
+	xclose(mk("a", "A"));
+	mkd(path("d"));
+	dfd = obs_open("open /dev/shm O_DIRECTORY", SHM_DIR,
+		       O_RDONLY | O_DIRECTORY, 0);
+	sfd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		       0);
+	obs_ret("symlinkat dirfd relative",
+		symlinkat(objname("a"), dfd, objname("l")));
+	obs_ret("symlinkat d-fd up -> ../<a>",
+		symlinkat(fmt("../%s", objname("a")), sfd, "up"));
+	obs_ret("symlinkat d-fd here -> <a> (relative to d: dangling)",
+		symlinkat(objname("a"), sfd, "here"));
+	obs_ret("symlinkat AT_FDCWD absolute",
+		symlinkat(objname("a"), AT_FDCWD, path("l2")));
+	obs_ret("symlinkat dirfd=-1 absolute",
+		symlinkat(objname("a"), -1, path("l3")));
+	obs_ret("symlinkat dirfd=-1 relative", symlinkat("x", -1, "n"));
+	ffd = obs_open("open a", path("a"), O_RDONLY, 0);
+	obs_ret("symlinkat file fd relative", symlinkat("x", ffd, "n"));
+	xclose(ffd);
+	obs_pstat("stat l", path("l"));
+	obs_pstat("stat d/up", sub("d", "up"));
+	obs_pstat("stat d/here", sub("d", "here"));
+	obs_stat("fstatat d-fd up AT_SYMLINK_NOFOLLOW",
+		 fstatat(sfd, "up", &st, AT_SYMLINK_NOFOLLOW), &st);
+	memset(buf, 0, sizeof buf);
+	obs_ret("readlinkat d-fd up", readlinkat(sfd, "up", buf, sizeof buf));
+	obs_data("target", buf, (long)strlen(buf));
+	obs_list_all("readdir d", path("d"));
+	obs_ret("unlinkat d-fd up", unlinkat(sfd, "up", 0));
+	obs_ret("unlinkat d-fd here", unlinkat(sfd, "here", 0));
+	obs_ret("unlinkat dirfd l", unlinkat(dfd, objname("l"), 0));
+	xclose(sfd);
+	xclose(dfd);
+	rmp(path("l3"));
+	rmp(path("l2"));
+	rmd(path("d"));
+	rm("a");
+}
+
+/* ================================================== renaming directories */
+
+static void sc_rename_dir(void)
+{
+	struct stat st;
+
+	mkd(path("d"));
+	mkf(sub("d", "f"), "inside");
+	mkd(sub("d", "s"));
+	mkd(path("g"));
+	obs_dstat("stat d", path("d"));
+	obs_ret("rename d -> e", rename(path("d"), path("e")));
+	obs_dstat("stat d", path("d"));
+	obs_dstat("stat e", path("e"));
+	obs_pstat("stat e/f", sub("e", "f"));
+	obs_dstat("stat e/s/..", sub("e", "s/.."));
+	obs_ret("rename e -> g (empty dir)", rename(path("e"), path("g")));
+	obs_dstat("stat g", path("g"));
+	obs_dstat("stat e", path("e"));
+	obs_ret("rename g/s -> t (moves up)", rename(sub("g", "s"), path("t")));
+	obs_dstat("stat g", path("g"));
+	obs_dirstat("stat t/..", stat(sub("t", ".."), &st), &st);
+	obs_dirstat("stat /dev/shm", stat(SHM_DIR, &st), &st);
+	obs_ret("rename t -> g/u (moves down)", rename(path("t"), sub("g", "u")));
+	obs_dstat("stat g", path("g"));
+	obs_dstat("stat g/u/..", sub("g", "u/.."));
+	obs_ret("rename g -> g", rename(path("g"), path("g")));
+	obs_ret("rename g -> h/ (trailing slash)",
+		rename(path("g"), fmt("%s/", path("h"))));
+	obs_ret("rename h/ -> i/", rename(fmt("%s/", path("h")),
+					  fmt("%s/", path("i"))));
+	obs_list("readdir", SHM_DIR);
+	obs_list_all("readdir i", path("i"));
+	rmd(sub("i", "u"));
+	rmp(sub("i", "f"));
+	rmd(path("i"));
+}
+
+static void sc_rename_dir_errors(void)
+{
+	mkd(path("d"));
+	mkd(sub("d", "s"));
+	mkd(path("full"));
+	mkf(sub("full", "x"), "");
+	mkd(path("empty"));
+	xclose(mk("f", "F"));
+	obs_ret("rename d -> d/x", rename(path("d"), sub("d", "x")));
+	obs_ret("rename d -> d/s/x", rename(path("d"), sub("d", "s/x")));
+	obs_ret("rename d -> d/s", rename(path("d"), sub("d", "s")));
+	obs_ret("rename d/s -> d", rename(sub("d", "s"), path("d")));
+	obs_ret("rename d over a non-empty dir", rename(path("d"), path("full")));
+	obs_ret("rename dir over a file", rename(path("d"), path("f")));
+	obs_ret("rename file over a dir", rename(path("f"), path("empty")));
+	obs_ret("rename file -> n/", rename(path("f"), fmt("%s/", path("n"))));
+	obs_ret("rename d/. -> n", rename(sub("d", "."), path("n")));
+	obs_ret("rename d/.. -> n", rename(sub("d", ".."), path("n")));
+	obs_ret("rename d -> empty/.", rename(path("d"), sub("empty", ".")));
+	obs_ret("rename /dev/shm -> n", rename(SHM_DIR, path("n")));
+	obs_ret("rename d onto /dev/shm", rename(path("d"), SHM_DIR));
+	obs_ret("renameat2 RENAME_NOREPLACE dir over empty dir",
+		renameat2(AT_FDCWD, path("d"), AT_FDCWD, path("empty"),
+			  RENAME_NOREPLACE));
+	obs_dstat("stat d", path("d"));
+	obs_dstat("stat d/s", sub("d", "s"));
+	obs_dstat("stat full", path("full"));
+	obs_dstat("stat empty", path("empty"));
+	obs_pstat("stat f", path("f"));
+	obs_list("readdir", SHM_DIR);
+	rm("f");
+	rmd(path("empty"));
+	rmp(sub("full", "x"));
+	rmd(path("full"));
+	rmd(sub("d", "s"));
+	rmd(path("d"));
+}
+
+static void sc_rename_exchange_dir(void)
+{
+	xclose(mk("f", "file data"));
+	mkd(path("d"));
+	mkf(sub("d", "x"), "");
+	mkd(path("p"));
+	mkd(sub("p", "q"));
+	obs_pstat("stat f", path("f"));
+	obs_dstat("stat d", path("d"));
+	obs_ret("RENAME_EXCHANGE f <-> d",
+		renameat2(AT_FDCWD, path("f"), AT_FDCWD, path("d"),
+			  RENAME_EXCHANGE));
+	obs_lstat("lstat f", path("f"));
+	obs_dstat("stat f", path("f"));
+	obs_pstat("stat d", path("d"));
+	obs_contents("contents of d", "d");
+	obs_list_all("readdir f", path("f"));
+	/* a directory moving to another parent moves a link count with it */
+	obs_dstat("stat p", path("p"));
+	obs_ret("RENAME_EXCHANGE p/q <-> d (file)",
+		renameat2(AT_FDCWD, sub("p", "q"), AT_FDCWD, path("d"),
+			  RENAME_EXCHANGE));
+	obs_dstat("stat p", path("p"));
+	obs_dstat("stat d", path("d"));
+	obs_pstat("stat p/q", sub("p", "q"));
+	obs_ret("RENAME_EXCHANGE with missing",
+		renameat2(AT_FDCWD, path("f"), AT_FDCWD, path("m"),
+			  RENAME_EXCHANGE));
+	obs_ret("RENAME_EXCHANGE dir with its own child",
+		renameat2(AT_FDCWD, path("f"), AT_FDCWD, sub("f", "x"),
+			  RENAME_EXCHANGE));
+	obs_ret("RENAME_EXCHANGE|RENAME_NOREPLACE",
+		renameat2(AT_FDCWD, path("f"), AT_FDCWD, path("d"),
+			  RENAME_EXCHANGE | RENAME_NOREPLACE));
+	rmp(sub("p", "q"));
+	rmd(path("p"));
+	rmd(path("d"));
+	rmp(sub("f", "x"));
+	rmd(path("f"));
+}
+
+/* Renaming a link moves the link; a relative target is read from its new
+ * directory. */
+static void sc_rename_symlink(void)
+{
+	xclose(mk("a", "A"));
+	mkd(path("d"));
+	mkln(objname("a"), path("l"));
+	obs_ret("rename l -> d/l", rename(path("l"), sub("d", "l")));
+	obs_lstat("lstat d/l", sub("d", "l"));
+	obs_pstat("stat d/l (dangling now)", sub("d", "l"));
+	obs_readlink("readlink d/l", sub("d", "l"), 64);
+	obs_ret("rename d/l -> m", rename(sub("d", "l"), path("m")));
+	obs_pstat("stat m", path("m"));
+	obs_ret("rename a -> b", rename(path("a"), path("b")));
+	obs_pstat("stat m (target renamed)", path("m"));
+	obs_ret("rename m onto b", rename(path("m"), path("b")));
+	obs_lstat("lstat b (the link now)", path("b"));
+	obs_pstat("stat b", path("b"));
+	mkln(objname("d"), path("ld"));
+	obs_ret("rename ld -> ld2", rename(path("ld"), path("ld2")));
+	obs_ret("rename file into dir through link: b -> ld2/b",
+		rename(path("b"), sub("ld2", "b")));
+	obs_lstat("lstat d/b", sub("d", "b"));
+	obs_ret("rename link-to-dir over a dir",
+		rename(path("ld2"), path("d")));
+	rmp(sub("d", "b"));
+	rmp(path("ld2"));
+	rmd(path("d"));
+}
+
+/* ===================================================== cwd under /dev/shm */
+
+static void sc_chdir_subdir(void)
+{
+	struct stat st;
+	int home, fd;
+
+	home = save_cwd();
+	mkd(path("d"));
+	obs_ret("chdir d", chdir(path("d")));
+	obs_getcwd("getcwd");
+	fd = obs_open("open f O_CREAT (relative)", "f", O_CREAT | O_RDWR, 0640);
+	obs_write("write", fd, "rel");
+	obs_fstat("fstat", fd);
+	xclose(fd);
+	obs_pstat("stat f", "f");
+	obs_pstat("stat ./f", "./f");
+	obs_pstat("stat d/f (absolute)", sub("d", "f"));
+	obs_ret("mkdir s", mkdir("s", 0750));
+	obs_dstat("stat s", "s");
+	obs_dstat("stat .", ".");
+	obs_dstat("stat d (absolute)", path("d"));
+	obs_dirstat("stat ..", stat("..", &st), &st);
+	obs_dirstat("stat /dev/shm", stat(SHM_DIR, &st), &st);
+	obs_ret("symlink l -> f", symlink("f", "l"));
+	obs_readlink("readlink l", "l", 16);
+	obs_ret("access l R_OK", access("l", R_OK));
+	obs_ret("rename f -> s/g", rename("f", "s/g"));
+	obs_ret("chdir s", chdir("s"));
+	obs_getcwd("getcwd");
+	obs_pstat("stat g", "g");
+	obs_pstat("stat ../l (dangling now)", "../l");
+	obs_ret("chdir ../..", chdir("../.."));
+	obs_getcwd("getcwd");
+	obs_ret("unlink <d>/s/g", unlink(fmt("%s/s/g", objname("d"))));
+	obs_ret("unlink <d>/l", unlink(fmt("%s/l", objname("d"))));
+	obs_ret("rmdir <d>/s", rmdir(fmt("%s/s", objname("d"))));
+	obs_ret("rmdir <d>", rmdir(objname("d")));
+	obs_ret("chdir ..", chdir(".."));
+	obs_getcwd("getcwd");
+	restore_cwd(home);
+}
+
+static void sc_fchdir(void)
+{
+	int home, dfd, pfd, ffd, fd;
+
+	home = save_cwd();
+	mkd(path("d"));
+	ffd = mk("f", "");
+	dfd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		       0);
+	obs_ret("fchdir d", fchdir(dfd));
+	obs_getcwd("getcwd");
+	fd = obs_open("creat x (relative)", "x", O_CREAT | O_WRONLY, 0600);
+	xclose(fd);
+	obs_ret("access x W_OK", access("x", W_OK));
+	obs_ret("mkdir y", mkdir("y", 0755));
+	obs_list_all("readdir .", ".");
+	obs_ret("fchdir on a file fd", fchdir(ffd));
+	obs_ret("fchdir -1", fchdir(-1));
+	obs_getcwd("getcwd after failed fchdirs");
+	pfd = obs_open("open d/y O_PATH", sub("d", "y"), O_PATH | O_DIRECTORY,
+		       0);
+	obs_ret("fchdir on O_PATH fd", fchdir(pfd));
+	obs_getcwd("getcwd");
+	obs_pstat("stat ../x", "../x");
+	xclose(pfd);
+	obs_ret("fchdir d again", fchdir(dfd));
+	obs_ret("unlink x", unlink("x"));
+	obs_ret("rmdir y", rmdir("y"));
+	xclose(dfd);
+	xclose(ffd);
+	restore_cwd(home);
+	rm("f");
+	rmd(path("d"));
+}
+
+static void sc_chdir_errors(void)
+{
+	int home;
+
+	home = save_cwd();
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	xclose(mk("f", ""));
+	mkd(path("d"));
+	mkln(objname("d"), path("ld"));
+	mkln(objname("gone"), path("dang"));
+	mkln(objname("loop"), path("loop"));
+	obs_ret("chdir missing", chdir(path("m")));
+	obs_ret("chdir a file", chdir(path("f")));
+	obs_ret("chdir file/", chdir(fmt("%s/", path("f"))));
+	obs_ret("chdir dangling link", chdir(path("dang")));
+	obs_ret("chdir loop", chdir(path("loop")));
+	obs_ret("chdir name of 256 chars", chdir(path(tag_of_len(NAME_MAX + 1))));
+	obs_ret("chdir link to dir", chdir(path("ld")));
+	obs_getcwd("getcwd (the link resolved)");
+	obs_ret("chmod d 0000", chmod(path("d"), 0));
+	obs_ret("chdir /dev/shm/<d> (mode 0000)", chdir(path("d")));
+	obs_ret("chdir .", chdir("."));
+	obs_getcwd("getcwd");
+	obs_ret("chdir /dev/shm", chdir(SHM_DIR));
+	obs_ret("chdir <ld>/.. ", chdir(fmt("%s/..", objname("ld"))));
+	obs_getcwd("getcwd");
+	restore_cwd(home);
+	rmp(path("loop"));
+	rmp(path("dang"));
+	rmp(path("ld"));
+	rmd(path("d"));
+	rm("f");
+}
+
+static void sc_getcwd_forms(void)
+{
+	char buf[PATH_MAX], *p;
+	size_t len;
+	int home;
+
+	home = save_cwd();
+	mkd(path("d"));
+	len = strlen(path("d"));
+	obs_ret("chdir d", chdir(path("d")));
+	p = getcwd(buf, len);
+	obs("getcwd size len: %s errno=%s", p ? "ok" : "NULL",
+	    p ? "0" : errname(errno));
+	p = getcwd(buf, len + 1);
+	obs("getcwd size len+1: %s", p ? p : errname(errno));
+	p = getcwd(buf, 0);
+	obs("getcwd size 0: %s errno=%s", p ? "ok" : "NULL",
+	    p ? "0" : errname(errno));
+	p = getcwd(NULL, 0);
+	obs("getcwd NULL 0: %s", p ? p : errname(errno));
+	free(p);
+	p = getcwd(NULL, len);
+	obs("getcwd NULL len: %s errno=%s", p ? p : "NULL",
+	    p ? "0" : errname(errno));
+	free(p);
+	setenv("PWD", path("d"), 1);
+	p = get_current_dir_name();
+	obs("get_current_dir_name with PWD set: %s", p ? p : errname(errno));
+	free(p);
+	unsetenv("PWD");
+	p = get_current_dir_name();
+	obs("get_current_dir_name without PWD: %s", p ? p : errname(errno));
+	free(p);
+	obs_ret("chdir /dev/shm/.", chdir(SHM_DIR "/."));
+	obs_getcwd("getcwd");
+	restore_cwd(home);
+	rmd(path("d"));
+}
+
+/* ============================================================ realpath */
+
+static void obs_realpath(const char *label, const char *p)
+{
+	char buf[PATH_MAX];
+	char *r = realpath(p, buf);
+	int e = errno;
+	if (r)
+		obs("%s: %s", label, r);
+	else
+		obs("%s: ret=NULL errno=%s", label, errname(e));
+}
+
+static void sc_realpath(void)
+{
+	char *p;
+	int home;
+
+	xclose(mk("a", "A"));
+	mkd(path("d"));
+	mkf(sub("d", "f"), "");
+	mkln(objname("a"), path("la"));
+	mkln(objname("d"), path("ld"));
+	mkln(fmt("%s/../%s", objname("d"), objname("a")), path("lx"));
+	mkln(path("la"), path("labs"));
+	mkln(objname("gone"), path("dang"));
+	mkln(objname("loop"), path("loop"));
+	mkln("../../etc/hostname", path("out"));
+	obs_realpath("realpath a", path("a"));
+	obs_realpath("realpath /dev/shm/./a", spell("/dev/shm/./@", objname("a")));
+	obs_realpath("realpath /dev//shm///d/../a",
+		     fmt("/dev//shm///%s/../%s", objname("d"), objname("a")));
+	obs_realpath("realpath d/f/", fmt("%s/", sub("d", "f")));
+	obs_realpath("realpath d/", fmt("%s/", path("d")));
+	obs_realpath("realpath la", path("la"));
+	obs_realpath("realpath labs (link to link)", path("labs"));
+	obs_realpath("realpath ld/f", sub("ld", "f"));
+	obs_realpath("realpath ld/..", sub("ld", ".."));
+	obs_realpath("realpath lx", path("lx"));
+	obs_realpath("realpath out", path("out"));
+	obs_realpath("realpath dangling", path("dang"));
+	obs_realpath("realpath missing", path("m"));
+	obs_realpath("realpath missing/x", sub("m", "x"));
+	obs_realpath("realpath file/x", sub("a", "x"));
+	obs_realpath("realpath loop", path("loop"));
+	obs_realpath("realpath /dev/shm", SHM_DIR);
+	obs_realpath("realpath /dev/shm/..", SHM_DIR "/..");
+	obs_realpath("realpath /dev/shm/../shm/.", SHM_DIR "/../shm/.");
+	home = save_cwd();
+	obs_ret("chdir d", chdir(path("d")));
+	obs_realpath("realpath . in d", ".");
+	obs_realpath("realpath f in d", "f");
+	obs_realpath("realpath ../<la> in d", fmt("../%s", objname("la")));
+	obs_realpath("realpath ../.. in d", "../..");
+	p = canonicalize_file_name(fmt("../%s/f", objname("ld")));
+	obs("canonicalize_file_name ../<ld>/f: %s", p ? p : errname(errno));
+	free(p);
+	p = realpath(path("la"), NULL);
+	obs("realpath la NULL buffer: %s", p ? p : errname(errno));
+	free(p);
+	restore_cwd(home);
+	rmp(path("out"));
+	rmp(path("loop"));
+	rmp(path("dang"));
+	rmp(path("labs"));
+	rmp(path("lx"));
+	rmp(path("ld"));
+	rmp(path("la"));
+	rmp(sub("d", "f"));
+	rmd(path("d"));
+	rm("a");
+}
+
+/* ============================================================== statfs */
+
+static void obs_statvfs(const char *label, int r, const struct statvfs *v)
+{
+	if (r != 0)
+		obs_ret(label, r);
+	else
+		obs("%s: f_bsize=%lu f_namemax=%lu", label, v->f_bsize,
+		    v->f_namemax);
+}
+
+static void obs_statfs(const char *label, int r, const struct statfs *f)
+{
+	if (r != 0)
+		obs_ret(label, r);
+	else
+		obs("%s: f_type=0x%lx f_bsize=%ld f_namelen=%ld", label,
+		    (unsigned long)f->f_type, (long)f->f_bsize,
+		    (long)f->f_namelen);
+}
+
+static void sc_statfs_devshm(void)
+{
+	struct statvfs v;
+	struct statvfs64 v64;
+	struct statfs f;
+	int fd, dfd;
+
+	fd = mk("a", "x");
+	mkd(path("d"));
+	mkln(objname("a"), path("l"));
+	obs_statvfs("statvfs /dev/shm", statvfs(SHM_DIR, &v), &v);
+	obs_statfs("statfs /dev/shm", statfs(SHM_DIR, &f), &f);
+	obs_statvfs("statvfs file", statvfs(path("a"), &v), &v);
+	obs_statfs("statfs file", statfs(path("a"), &f), &f);
+	obs_statfs("statfs subdir", statfs(path("d"), &f), &f);
+	obs_statfs("statfs link", statfs(path("l"), &f), &f);
+	obs_statvfs("fstatvfs file fd", fstatvfs(fd, &v), &v);
+	obs_statfs("fstatfs file fd", fstatfs(fd, &f), &f);
+	dfd = obs_open("open d O_DIRECTORY", path("d"), O_RDONLY | O_DIRECTORY,
+		       0);
+	obs_statfs("fstatfs dir fd", fstatfs(dfd, &f), &f);
+	xclose(dfd);
+	if (statvfs64(SHM_DIR, &v64) == 0)
+		obs("statvfs64 /dev/shm: f_bsize=%lu f_namemax=%lu",
+		    v64.f_bsize, v64.f_namemax);
+	else
+		obs_ret("statvfs64 /dev/shm", -1);
+	obs_statfs("statfs missing", statfs(path("m"), &f), &f);
+	obs_statvfs("statvfs file/x", statvfs(sub("a", "x"), &v), &v);
+	obs_statfs("fstatfs -1", fstatfs(-1, &f), &f);
+	xclose(fd);
+	rmp(path("l"));
+	rmd(path("d"));
+	rm("a");
+}
+
+/* ============================================ metadata through symlinks */
+
+static void sc_chmod_symlink(void)
+{
+	struct stat st;
+
+	xclose(mk("a", ""));
+	mkd(path("d"));
+	mkln(objname("a"), path("l"));
+	mkln(objname("d"), path("ld"));
+	mkln(objname("gone"), path("dang"));
+	obs_ret("chmod l 0600", chmod(path("l"), 0600));
+	obs_pstat("stat a", path("a"));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("fchmodat l 0640 AT_SYMLINK_NOFOLLOW",
+		fchmodat(AT_FDCWD, path("l"), 0640, AT_SYMLINK_NOFOLLOW));
+	obs_ret("fchmodat a 0640 AT_SYMLINK_NOFOLLOW",
+		fchmodat(AT_FDCWD, path("a"), 0640, AT_SYMLINK_NOFOLLOW));
+	obs_ret("fchmodat l 0604 flags 0",
+		fchmodat(AT_FDCWD, path("l"), 0604, 0));
+	obs_pstat("stat a", path("a"));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("chmod ld 0700", chmod(path("ld"), 0700));
+	obs_dstat("stat d", path("d"));
+	obs_ret("fchmodat d 0750 AT_SYMLINK_NOFOLLOW",
+		fchmodat(AT_FDCWD, path("d"), 0750, AT_SYMLINK_NOFOLLOW));
+	obs_dstat("stat d", path("d"));
+	obs_ret("chmod dangling", chmod(path("dang"), 0600));
+	obs_ret("fchmodat dangling AT_SYMLINK_NOFOLLOW",
+		fchmodat(AT_FDCWD, path("dang"), 0600, AT_SYMLINK_NOFOLLOW));
+	obs_ret("fchmodat bad flag",
+		fchmodat(AT_FDCWD, path("a"), 0600, AT_REMOVEDIR));
+	obs_stat("lstat dangling", lstat(path("dang"), &st), &st);
+	rmp(path("dang"));
+	rmp(path("ld"));
+	rmp(path("l"));
+	rmd(path("d"));
+	rm("a");
+}
+
+/* Root gives files away; chown drops set-user-ID and set-group-ID. */
+static void sc_chown_symlink(void)
+{
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	xclose(mk("a", ""));
+	mkln(objname("a"), path("l"));
+	mkln(objname("gone"), path("dang"));
+	obs_ret("chown l 1234:5678", chown(path("l"), 1234, 5678));
+	obs_pstat("stat a", path("a"));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("lchown l 4321:8765", lchown(path("l"), 4321, 8765));
+	obs_pstat("stat a", path("a"));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("fchownat l 11:12 AT_SYMLINK_NOFOLLOW",
+		fchownat(AT_FDCWD, path("l"), 11, 12, AT_SYMLINK_NOFOLLOW));
+	obs_lstat("lstat l", path("l"));
+	obs_ret("fchownat l -1:99 flags 0",
+		fchownat(AT_FDCWD, path("l"), (uid_t)-1, 99, 0));
+	obs_pstat("stat a", path("a"));
+	obs_ret("chown dangling", chown(path("dang"), 1, 1));
+	obs_ret("lchown dangling", lchown(path("dang"), 1, 1));
+	obs_lstat("lstat dangling", path("dang"));
+	obs_ret("chmod a 06755", chmod(path("a"), 06755));
+	obs_pstat("stat a", path("a"));
+	obs_ret("chown a -1:-1", chown(path("a"), (uid_t)-1, (gid_t)-1));
+	obs_pstat("stat a after a no-op chown", path("a"));
+	obs_ret("chown l 0:0", chown(path("l"), 0, 0));
+	obs_pstat("stat a after chown", path("a"));
+	rmp(path("dang"));
+	rmp(path("l"));
+	rm("a");
+}
+
+static void obs_times(const char *label, int r, const struct stat *st)
+{
+	if (r != 0)
+		obs_ret(label, r);
+	else
+		obs("%s: atime=%lld.%09ld mtime=%lld.%09ld", label,
+		    (long long)st->st_atim.tv_sec, st->st_atim.tv_nsec,
+		    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
+
+static void sc_utimensat_symlink(void)
+{
+	const struct timespec t1[2] = { { 1000000000, 1 }, { 1100000000, 2 } };
+	const struct timespec t2[2] = { { 1300000000, 3 }, { 1400000000, 4 } };
+	const struct timespec t3[2] = { { 1500000000, 5 }, { 1600000000, 6 } };
+	struct stat st;
+
+	xclose(mk("a", ""));
+	mkd(path("d"));
+	mkln(objname("a"), path("l"));
+	mkln(objname("gone"), path("dang"));
+	obs_ret("utimensat l t1", utimensat(AT_FDCWD, path("l"), t1, 0));
+	obs_times("stat a", stat(path("a"), &st), &st);
+	obs_ret("utimensat l t2 AT_SYMLINK_NOFOLLOW",
+		utimensat(AT_FDCWD, path("l"), t2, AT_SYMLINK_NOFOLLOW));
+	obs_times("lstat l", lstat(path("l"), &st), &st);
+	obs_times("stat a", stat(path("a"), &st), &st);
+	obs_ret("utimensat dangling", utimensat(AT_FDCWD, path("dang"), t1, 0));
+	obs_ret("utimensat dangling AT_SYMLINK_NOFOLLOW",
+		utimensat(AT_FDCWD, path("dang"), t3, AT_SYMLINK_NOFOLLOW));
+	obs_times("lstat dangling", lstat(path("dang"), &st), &st);
+	obs_ret("utimensat d t3", utimensat(AT_FDCWD, path("d"), t3, 0));
+	obs_times("stat d", stat(path("d"), &st), &st);
+	obs_ret("utimensat bad flag",
+		utimensat(AT_FDCWD, path("a"), t3, AT_REMOVEDIR));
+	rmp(path("dang"));
+	rmp(path("l"));
+	rmd(path("d"));
+	rm("a");
+}
+
+static void sc_access_symlink(void)
+{
+	xclose(mk("a", ""));
+	mkd(path("d"));
+	mkln(objname("a"), path("l"));
+	mkln(objname("d"), path("ld"));
+	mkln(objname("gone"), path("dang"));
+	mkln(objname("loop"), path("loop"));
+	obs_ret("access dangling F_OK", access(path("dang"), F_OK));
+	obs_ret("access dangling W_OK", access(path("dang"), W_OK));
+	obs_ret("faccessat dangling F_OK AT_SYMLINK_NOFOLLOW",
+		faccessat(AT_FDCWD, path("dang"), F_OK, AT_SYMLINK_NOFOLLOW));
+	obs_ret("access l R_OK|W_OK", access(path("l"), R_OK | W_OK));
+	obs_ret("access l X_OK (a is 0644)", access(path("l"), X_OK));
+	obs_ret("access l/", access(fmt("%s/", path("l")), F_OK));
+	obs_ret("access ld X_OK", access(path("ld"), X_OK));
+	obs_ret("access ld/", access(fmt("%s/", path("ld")), F_OK));
+	obs_ret("access loop", access(path("loop"), F_OK));
+	obs_ret("faccessat loop AT_SYMLINK_NOFOLLOW",
+		faccessat(AT_FDCWD, path("loop"), F_OK, AT_SYMLINK_NOFOLLOW));
+	obs_ret("faccessat l X_OK AT_EACCESS",
+		faccessat(AT_FDCWD, path("l"), X_OK, AT_EACCESS));
+	obs_ret("access dang/x", access(sub("dang", "x"), F_OK));
+	rmp(path("loop"));
+	rmp(path("dang"));
+	rmp(path("ld"));
+	rmp(path("l"));
+	rmd(path("d"));
+	rm("a");
+}
+
 /* ================================================================ table */
 
 const struct scenario scenarios[] = {
@@ -2254,6 +3978,52 @@ const struct scenario scenarios[] = {
 	{ "rename-errors", sc_rename_errors },
 	{ "chmod", sc_chmod },
 	{ "fsync", sc_fsync },
+	{ "mkdir-basic", sc_mkdir_basic },
+	{ "mkdir-eexist", sc_mkdir_eexist },
+	{ "mkdir-errors", sc_mkdir_errors },
+	{ "mkdir-mode", sc_mkdir_mode },
+	{ "mkdir-nlink", sc_mkdir_nlink },
+	{ "mkdir-setgid", sc_mkdir_setgid },
+	{ "mkdirat", sc_mkdirat },
+	{ "mkdir-size", sc_mkdir_size },
+	{ "rmdir-errors", sc_rmdir_errors },
+	{ "rmdir-open", sc_rmdir_open },
+	{ "dir-nested", sc_dir_nested },
+	{ "readdir-subdir", sc_readdir_subdir },
+	{ "readdir-dino", sc_readdir_dino },
+	{ "readdir-subdir-fd", sc_readdir_subdir_fd },
+	{ "link-basic", sc_link_basic },
+	{ "link-errors", sc_link_errors },
+	{ "linkat-symlink", sc_linkat_symlink },
+	{ "linkat-tmpfile", sc_linkat_tmpfile },
+	{ "linkat-tmpfile-excl", sc_linkat_tmpfile_excl },
+	{ "linkat-tmpfile-proc", sc_linkat_tmpfile_proc },
+	{ "symlink-relative", sc_symlink_relative },
+	{ "symlink-absolute", sc_symlink_absolute },
+	{ "symlink-dangling", sc_symlink_dangling },
+	{ "readlink-edges", sc_readlink_edges },
+	{ "symlink-loop", sc_symlink_loop },
+	{ "symlink-maxlinks", sc_symlink_maxlinks },
+	{ "open-nofollow", sc_open_nofollow },
+	{ "symlink-dir", sc_symlink_dir },
+	{ "symlink-outside", sc_symlink_outside },
+	{ "symlink-dangling-out", sc_symlink_dangling_out },
+	{ "symlink-errors", sc_symlink_errors },
+	{ "symlinkat", sc_symlinkat },
+	{ "rename-dir", sc_rename_dir },
+	{ "rename-dir-errors", sc_rename_dir_errors },
+	{ "rename-exchange-dir", sc_rename_exchange_dir },
+	{ "rename-symlink", sc_rename_symlink },
+	{ "chdir-subdir", sc_chdir_subdir },
+	{ "fchdir", sc_fchdir },
+	{ "chdir-errors", sc_chdir_errors },
+	{ "getcwd-forms", sc_getcwd_forms },
+	{ "realpath", sc_realpath },
+	{ "statfs-devshm", sc_statfs_devshm },
+	{ "chmod-symlink", sc_chmod_symlink },
+	{ "chown-symlink", sc_chown_symlink },
+	{ "utimensat-symlink", sc_utimensat_symlink },
+	{ "access-symlink", sc_access_symlink },
 };
 
 const size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -508,6 +509,69 @@ void obs_list(const char *label, const char *dir)
 		free(names[i]);
 	}
 	obs("%s: n=%zu%s closedir=%d", label, n, line, closedir(d));
+}
+
+void obs_list_all(const char *label, const char *dir)
+{
+	size_t n = 0, i;
+	char *names[64], line[2048] = "";
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		obs("%s: opendir ret=NULL errno=%s", label, errname(errno));
+		return;
+	}
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (n < sizeof names / sizeof names[0])
+			names[n++] = strdup(fmt("%s:%s", de->d_name,
+						dtype(de->d_type)));
+		errno = 0;
+	}
+	if (errno)
+		obs("%s: readdir errno=%s", label, errname(errno));
+	qsort(names, n, sizeof names[0], cmp_str);
+	for (i = 0; i < n; i++) {
+		snprintf(line + strlen(line), sizeof line - strlen(line),
+			 " %s", names[i]);
+		free(names[i]);
+	}
+	obs("%s: n=%zu%s closedir=%d", label, n, line, closedir(d));
+}
+
+void obs_lstat(const char *label, const char *p)
+{
+	struct stat st;
+	obs_stat(label, lstat(p, &st), &st);
+}
+
+void obs_dstat(const char *label, const char *p)
+{
+	struct stat st;
+	int r = stat(p, &st);
+
+	if (r != 0) {
+		obs_ret(label, r);
+		return;
+	}
+	obs("%s: type=%s mode=%04o nlink=%lu uid=%u gid=%u ino=#%d dev=%s",
+	    label, ftype(st.st_mode), (unsigned)(st.st_mode & 07777),
+	    (unsigned long)st.st_nlink, (unsigned)st.st_uid,
+	    (unsigned)st.st_gid, ino_class(st.st_dev, st.st_ino),
+	    dev_class(st.st_dev));
+}
+
+void obs_readlink(const char *label, const char *p, size_t bufsiz)
+{
+	char buf[PATH_MAX + 16];
+	ssize_t r;
+
+	if (bufsiz > sizeof buf)
+		bufsiz = sizeof buf;
+	memset(buf, 0, sizeof buf);
+	r = readlink(p, buf, bufsiz);
+	obs_io(label, r, buf);
 }
 
 /* ----------------------------------------------------- setup / cleanup */
