@@ -34,7 +34,8 @@ struct slot {
 static struct slot slots[NSLOTS] = { { 0, -1 }, { 0, -1 }, { 0, -1 }, { 0, -1 } };
 static atomic_uint next_id;
 /* No fd below this is one of ours: close() of a lower fd skips the pool. */
-static atomic_int lowest_sock = 1 << 30;
+atomic_int shx_conn_lowest = 1 << 30;
+#define lowest_sock shx_conn_lowest
 
 static void sys_close(int fd)
 {
@@ -327,10 +328,8 @@ void shx_notify(struct shx_req *req)
 	shx_call(req, &rep, NULL, 0);
 }
 
-int shx_conn_owns(int fd)
+int shx_conn_owns_slow(int fd)
 {
-	if (fd < atomic_load_explicit(&lowest_sock, memory_order_relaxed))
-		return 0;
 	for (int i = 0; i < NSLOTS; i++)
 		if (atomic_load(&slots[i].fd) == fd)
 			return 1;

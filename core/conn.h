@@ -8,6 +8,8 @@
 #ifndef SHX_CONN_H
 #define SHX_CONN_H
 
+#include <stdatomic.h>
+
 #include "proto.h"
 
 /* One round trip.  Returns 0 with the answer in *rep (whose status is the
@@ -18,8 +20,16 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
 /* A request that needs no answer; dropped silently if it cannot be sent. */
 void shx_notify(struct shx_req *req);
 
+/* No fd below this is one of the library's sockets (they live high). */
+extern atomic_int shx_conn_lowest;
+
+int shx_conn_owns_slow(int fd);
 /* True if fd is one of the library's own sockets. */
-int shx_conn_owns(int fd);
+static inline int shx_conn_owns(int fd)
+{
+	return fd >= atomic_load_explicit(&shx_conn_lowest, memory_order_relaxed) &&
+	       shx_conn_owns_slow(fd);
+}
 /* The application closed or replaced fd, one of ours: stop using it. */
 void shx_conn_forget(int fd);
 /* In a child after fork: the parent's connections are not ours to use. */

@@ -6,9 +6,10 @@
 #include "fdtab.h"
 
 /* Address space only: pages are touched when an fd that high is used. */
-#define FDTAB_SLOTS (1 << 20)
+#define FDTAB_SLOTS SHX_FDTAB_SLOTS
+#define table shx_fdtab
 
-static _Atomic(struct shx_fdent *) table;
+_Atomic(struct shx_fdent *) shx_fdtab;
 static atomic_int high; /* no fd above this was ever set */
 
 static struct shx_fdent *table_get(int create)
@@ -42,21 +43,13 @@ int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags)
 	return 0;
 }
 
-struct shx_fdent *shx_fdtab_get(int fd)
-{
-	struct shx_fdent *t = table_get(0);
-
-	if (!t || fd < 0 || fd >= FDTAB_SLOTS ||
-	    !atomic_load_explicit((_Atomic uint64_t *)&t[fd].ino, memory_order_acquire))
-		return NULL;
-	return &t[fd];
-}
-
 uint64_t shx_fdtab_clear(int fd)
 {
 	struct shx_fdent *t = table_get(0);
 
-	if (!t || fd < 0 || fd >= FDTAB_SLOTS)
+	/* a plain load first: most fds were never ours, and the exchange is a
+	 * locked instruction */
+	if (!t || fd < 0 || fd >= FDTAB_SLOTS || !atomic_load((_Atomic uint64_t *)&t[fd].ino))
 		return 0;
 	return atomic_exchange((_Atomic uint64_t *)&t[fd].ino, 0);
 }

@@ -9,6 +9,8 @@
 #ifndef SHX_FDTAB_H
 #define SHX_FDTAB_H
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SHX_FD_DIR 0x1	  /* a placeholder for a managed directory */
@@ -21,9 +23,25 @@ struct shx_fdent {
 	uint32_t flags;
 };
 
+#define SHX_FDTAB_SLOTS (1 << 20)
+
+/* The table, allocated on first use; inlined lookups read it. */
+extern _Atomic(struct shx_fdent *) shx_fdtab;
+
 int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags);
-/* The entry of `fd`, or NULL when fd is not a managed object. */
-struct shx_fdent *shx_fdtab_get(int fd);
+
+/* The entry of `fd`, or NULL when fd is not a managed object.  Every
+ * write() and close() asks, so it is inline: in a process with no managed
+ * fd it is one load. */
+static inline struct shx_fdent *shx_fdtab_get(int fd)
+{
+	struct shx_fdent *t = atomic_load_explicit(&shx_fdtab, memory_order_acquire);
+
+	if (!t || fd < 0 || fd >= SHX_FDTAB_SLOTS ||
+	    !atomic_load_explicit((_Atomic uint64_t *)&t[fd].ino, memory_order_acquire))
+		return NULL;
+	return &t[fd];
+}
 /* Forgets fd; returns the inode it referred to, or 0. */
 uint64_t shx_fdtab_clear(int fd);
 /* Calls fn for every managed fd (after fork, to hold them again). */

@@ -265,7 +265,7 @@ SHX_EXPORT int posix_fallocate64(int fd, off_t off, off_t len)
 
 /* --- fd bookkeeping ------------------------------------------------------ */
 
-void shx_fd_forget(int fd)
+static __attribute__((noinline)) void fd_forget(int fd)
 {
 	uint64_t ino = shx_fdtab_clear(fd);
 	struct shx_req q;
@@ -277,6 +277,12 @@ void shx_fd_forget(int fd)
 	shx_req_init(&q, SHX_OP_CLOSE, NULL);
 	q.ino = ino;
 	shx_notify(&q);
+}
+
+void shx_fd_forget(int fd)
+{
+	if (shx_fdtab_get(fd) || shx_conn_owns(fd))
+		fd_forget(fd);
 }
 
 SHX_EXPORT int close(int fd)
