@@ -3631,6 +3631,58 @@ static void obs_realpath(const char *label, const char *p)
 		obs("%s: ret=NULL errno=%s", label, errname(e));
 }
 
+/* mkstemp and friends create under a mount with glibc's rules: the
+ * X's, the suffix, mode 0600 (0700 for mkdtemp), the extra open flags. */
+static void copy_tmpl(char *buf, size_t cap, const char *p)
+{
+	snprintf(buf, cap, "%s", p);
+}
+
+static void sc_mkstemp(void)
+{
+	char t[512];
+	struct stat st;
+	size_t n;
+	int fd;
+
+	copy_tmpl(t, sizeof(t), path("fXXXXXX"));
+	n = strlen(t);
+	fd = mkstemp(t);
+	obs_fd("mkstemp", fd);
+	obs("the name keeps its length and prefix: %s",
+	    strlen(t) == n && !strncmp(t, path("f"), strlen(path("f"))) && strcmp(t, path("fXXXXXX"))
+		    ? "yes" : "no");
+	obs_fstat("fstat", fd);
+	obs_pstat("stat of the name", t);
+	obs_fdflags("its flags", fd);
+	xclose(fd);
+	unlink(t);
+	copy_tmpl(t, sizeof(t), path("bad"));
+	obs_ret("mkstemp without XXXXXX", mkstemp(t));
+	obs("the template is unchanged: %s", strcmp(t, path("bad")) ? "no" : "yes");
+	copy_tmpl(t, sizeof(t), path("fXXXXX"));
+	obs_ret("mkstemp with five X", mkstemp(t));
+	copy_tmpl(t, sizeof(t), path("sXXXXXX.txt"));
+	fd = mkstemps(t, 4);
+	obs_fd("mkstemps with a 4-byte suffix", fd);
+	obs("the suffix stays: %s", !strcmp(t + strlen(t) - 4, ".txt") ? "yes" : "no");
+	xclose(fd);
+	unlink(t);
+	copy_tmpl(t, sizeof(t), path("sXXXXXX.txt"));
+	obs_ret("mkstemps with a 5-byte suffix", mkstemps(t, 5));
+	copy_tmpl(t, sizeof(t), path("oXXXXXX"));
+	fd = mkostemp(t, O_CLOEXEC | O_APPEND);
+	obs_fdflags("mkostemp O_CLOEXEC|O_APPEND", fd);
+	xclose(fd);
+	unlink(t);
+	copy_tmpl(t, sizeof(t), path("dXXXXXX"));
+	obs("mkdtemp: %s", mkdtemp(t) ? "ok" : errname(errno));
+	obs_dirstat("the directory", stat(t, &st), &st);
+	rmdir(t);
+	copy_tmpl(t, sizeof(t), fmt("%s/fXXXXXX", path("nodir")));
+	obs_ret("mkstemp in a missing directory", mkstemp(t));
+}
+
 static void sc_realpath(void)
 {
 	char *p;
@@ -4019,6 +4071,7 @@ const struct scenario scenarios[] = {
 	{ "chdir-errors", sc_chdir_errors },
 	{ "getcwd-forms", sc_getcwd_forms },
 	{ "realpath", sc_realpath },
+	{ "mkstemp", sc_mkstemp },
 	{ "statfs-devshm", sc_statfs_devshm },
 	{ "chmod-symlink", sc_chmod_symlink },
 	{ "chown-symlink", sc_chown_symlink },
