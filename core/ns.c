@@ -583,6 +583,38 @@ static int may_open(const struct shx_cred *cr, struct ns_inode *ip, int flags)
 	return permission(cr, ip, mask);
 }
 
+/* shmem_mknod: a new inode of `mode` under the walk's last name, in a
+ * directory that is alive and writable. */
+static int mknod_at(struct ns *ns, const struct shx_cred *cr, struct nameidata *nd, mode_t mode,
+		    struct ns_inode **ipp)
+{
+	struct ns_inode *ip;
+	int r;
+
+	if (!nd->dir->nlink) /* IS_DEADDIR */
+		return -ENOENT;
+	r = permission(cr, nd->dir, MAY_WRITE | MAY_EXEC);
+	if (r < 0)
+		return r;
+	ip = new_inode(ns, cr, nd->dir, nd->dir->dev, mode, &r);
+	if (!ip)
+		return r;
+	r = d_add(ns, nd->dir, nd->last, nd->lastlen, ip);
+	if (r < 0) {
+		free_inode(ns, ip);
+		return r;
+	}
+	ip->nlink = 1;
+	if (S_ISDIR(mode)) {
+		ip->nlink = 2;
+		ip->parent = nd->dir;
+		nd->dir->nlink++;
+	}
+	dir_touch(nd->dir);
+	*ipp = ip;
+	return 0;
+}
+
 /* The O_TMPFILE open: an inode with no name, held by its opener. */
 static int open_tmpfile(struct ns *ns, const struct shx_cred *cr, struct nameidata *nd,
 			int flags, mode_t mode, struct ns_inode **ip)
@@ -637,21 +669,9 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		if (ip && (flags & O_EXCL))
 			return -EEXIST;
 		if (!ip) {
-			if (!nd.dir->nlink) /* IS_DEADDIR */
-				return -ENOENT;
-			r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
+			r = mknod_at(ns, cr, &nd, S_IFREG | (mode & 07777), &ip);
 			if (r < 0)
 				return r;
-			ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFREG | (mode & 07777), &r);
-			if (!ip)
-				return r;
-			r = d_add(ns, nd.dir, nd.last, nd.lastlen, ip);
-			if (r < 0) {
-				free_inode(ns, ip);
-				return r;
-			}
-			ip->nlink = 1;
-			dir_touch(nd.dir);
 			created = 1;
 		}
 	}
@@ -937,25 +957,8 @@ int ns_mkdir(struct ns *ns, const struct shx_cred *cr, uint64_t start, const cha
 		return r;
 	if (!nd.last || nd.inode)
 		return -EEXIST;
-	if (!nd.dir->nlink) /* IS_DEADDIR */
-		return -ENOENT;
-	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
-	if (r < 0)
-		return r;
 	/* vfs_mkdir: only the permission bits and the sticky bit */
-	ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFDIR | (mode & 01777), &r);
-	if (!ip)
-		return r;
-	r = d_add(ns, nd.dir, nd.last, nd.lastlen, ip);
-	if (r < 0) {
-		free_inode(ns, ip);
-		return r;
-	}
-	ip->nlink = 2;
-	ip->parent = nd.dir;
-	nd.dir->nlink++;
-	dir_touch(nd.dir);
-	return 0;
+	return mknod_at(ns, cr, &nd, S_IFDIR | (mode & 01777), &ip);
 }
 
 int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
@@ -1022,6 +1025,7 @@ int ns_symlink(struct ns *ns, const struct shx_cred *cr, const char *target, uin
 {
 	struct nameidata nd;
 	struct ns_inode *ip;
+	char *copy;
 	int r;
 
 	if (!target[0])
@@ -1031,22 +1035,17 @@ int ns_symlink(struct ns *ns, const struct shx_cred *cr, const char *target, uin
 		return r;
 	if (!nd.last || nd.inode)
 		return -EEXIST;
-	if (nd.trailing || !nd.dir->nlink)
+	if (nd.trailing)
 		return -ENOENT;
-	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC);
-	if (r < 0)
-		return r;
-	ip = new_inode(ns, cr, nd.dir, nd.dir->dev, S_IFLNK | 0777, &r);
-	if (!ip)
-		return r;
-	ip->target = strdup(target);
-	r = ip->target ? d_add(ns, nd.dir, nd.last, nd.lastlen, ip) : -ENOMEM;
+	copy = strdup(target);
+	if (!copy)
+		return -ENOMEM;
+	r = mknod_at(ns, cr, &nd, S_IFLNK | 0777, &ip);
 	if (r < 0) {
-		free_inode(ns, ip);
+		free(copy);
 		return r;
 	}
-	ip->nlink = 1;
-	dir_touch(nd.dir);
+	ip->target = copy;
 	return 0;
 }
 
