@@ -336,6 +336,16 @@ int shx_conn_owns_slow(int fd)
 	return 0;
 }
 
+void shx_conn_each(void (*fn)(int fd, void *arg), void *arg)
+{
+	for (int i = 0; i < NSLOTS; i++) {
+		int fd = atomic_load(&slots[i].fd);
+
+		if (fd >= 0)
+			fn(fd, arg);
+	}
+}
+
 void shx_conn_forget(int fd)
 {
 	for (int i = 0; i < NSLOTS; i++) {

@@ -30,6 +30,8 @@ static inline int shx_conn_owns(int fd)
 	return fd >= atomic_load_explicit(&shx_conn_lowest, memory_order_relaxed) &&
 	       shx_conn_owns_slow(fd);
 }
+/* Calls fn for each of the library's sockets. */
+void shx_conn_each(void (*fn)(int fd, void *arg), void *arg);
 /* The application closed or replaced fd, one of ours: stop using it. */
 void shx_conn_forget(int fd);
 /* In a child after fork: the parent's connections are not ours to use. */

@@ -43,6 +43,11 @@ int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags)
 	return 0;
 }
 
+int shx_fdtab_high(void)
+{
+	return atomic_load(&table) ? atomic_load(&high) : -1;
+}
+
 uint64_t shx_fdtab_clear(int fd)
 {
 	struct shx_fdent *t = table_get(0);

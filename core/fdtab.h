@@ -42,6 +42,8 @@ static inline struct shx_fdent *shx_fdtab_get(int fd)
 		return NULL;
 	return &t[fd];
 }
+/* No fd above this was ever entered (-1: none). */
+int shx_fdtab_high(void);
 /* Forgets fd; returns the inode it referred to, or 0. */
 uint64_t shx_fdtab_clear(int fd);
 /* Calls fn for every managed fd (after fork, to hold them again). */

@@ -374,14 +374,28 @@ SHX_EXPORT int fcntl64(int fd, int cmd, ...)
 #endif
 
 #ifdef __GLIBC__
+static void forget_in_range(int fd, void *arg)
+{
+	const unsigned *range = arg;
+
+	if ((unsigned)fd >= range[0] && (unsigned)fd <= range[1])
+		shx_conn_forget(fd);
+}
+
 SHX_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	/* CLOSE_RANGE_CLOEXEC closes nothing now; exec will, and then the
-	 * connection's end releases what it held. */
-	if (!(flags & CLOSE_RANGE_CLOEXEC))
-		for (unsigned fd = first; fd <= last && fd < (1u << 20); fd++)
-			if (shx_fdtab_get(fd) || shx_conn_owns(fd))
+	 * connection's end releases what it held.  The walk stops at the
+	 * highest fd ever managed: close_range(3, ~0U) before every exec
+	 * (Python's subprocess) must not cost a million steps. */
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		int high = shx_fdtab_high();
+
+		for (unsigned fd = first; (int)fd <= high && fd <= last; fd++)
+			if (shx_fdtab_get(fd))
 				shx_fd_forget(fd);
+		shx_conn_each(forget_in_range, (unsigned[]){ first, last });
+	}
 	return REAL(close_range)(first, last, flags);
 }
 #endif
