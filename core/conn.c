@@ -51,18 +51,21 @@ static void sleep_ms(long ms)
 
 /* Runs `shmemd --daemon`, which forks the manager into the background and
  * exits once it listens (or once another manager is found running). */
-static void start_manager(const char *shmemd)
+static int start_manager(const char *shmemd)
 {
+	static atomic_int told;
 	char *argv[] = { (char *)"shmemd", (char *)"--daemon", NULL };
 	pid_t pid;
 	int r = posix_spawn(&pid, shmemd, NULL, NULL, argv, environ);
 
 	if (r != 0) {
-		shx_log("cannot start %s: %s", shmemd, strerror(r));
-		return;
+		if (!atomic_exchange(&told, 1))
+			shx_log("cannot start %s: %s (set SHMEMX_SHMEMD?)", shmemd, strerror(r));
+		return -r;
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	return 0;
 }
 
 /* Our sockets live high in the fd space so that they do not take the low
@@ -129,7 +132,10 @@ static int connect_once(const char *sock, const char *shmemd)
 		/* Start one; and again now and then: the first may have found
 		 * the lock still held by a manager that was exiting. */
 		if (!started || attempt % 40 == 0) {
-			start_manager(shmemd);
+			int e = start_manager(shmemd);
+
+			if (e < 0) /* no manager to start: no point waiting */
+				return e;
 			started = 1;
 			continue;
 		}
