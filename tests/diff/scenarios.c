@@ -9,6 +9,8 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
+#include <sys/wait.h>
+#include <semaphore.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -3683,6 +3685,56 @@ static void sc_mkstemp(void)
 	obs_ret("mkstemp in a missing directory", mkstemp(t));
 }
 
+/* sem_open's result: reads errno after the call, as obs_ret does. */
+static sem_t *obs_sem(const char *label, sem_t *r)
+{
+	int e = errno;
+
+	obs("%s: %s errno=%s", label, r == SEM_FAILED ? "failed" : "ok",
+	    r == SEM_FAILED ? errname(e) : "0");
+	return r;
+}
+
+/* POSIX named semaphores: /dev/shm/sem.NAME, glibc's name rules, one
+ * mapping per process, shared across fork. */
+static void sc_sem(void)
+{
+	const char *name = shmname("s"), *file = fmt("/dev/shm/sem.%s", objname("s"));
+	char keep[256];
+	sem_t *s, *again;
+	int v = -1;
+
+	snprintf(keep, sizeof(keep), "%s", file);
+	sem_unlink(name);
+	s = obs_sem("sem_open O_CREAT|O_EXCL", sem_open(name, O_CREAT | O_EXCL, 0640, 3));
+	if (s == SEM_FAILED)
+		return;
+	obs_pstat("stat /dev/shm/sem.NAME", keep);
+	obs_sem("sem_open O_CREAT|O_EXCL again", sem_open(name, O_CREAT | O_EXCL, 0640, 0));
+	again = sem_open(name, 0);
+	obs("opened again: the same address: %s", again == s ? "yes" : "no");
+	if (fork() == 0) {
+		sem_t *c = sem_open(name, 0);
+
+		sem_post(c);
+		_exit(0);
+	}
+	wait(NULL);
+	sem_getvalue(s, &v);
+	obs("value after a child's post: %d", v);
+	obs_ret("sem_trywait", sem_trywait(s));
+	obs_ret("sem_close", sem_close(again));
+	obs_ret("sem_close", sem_close(s));
+	obs_ret("sem_unlink", sem_unlink(name));
+	obs_ret("sem_unlink again", sem_unlink(name));
+	obs_pstat("stat after unlink", keep);
+	obs_sem("sem_open missing", sem_open(name, 0));
+	obs_sem("sem_open \"a/b\"", sem_open("a/b", O_CREAT, 0600, 1));
+	obs_sem("sem_open value over SEM_VALUE_MAX",
+		sem_open(name, O_CREAT, 0600, (unsigned)SEM_VALUE_MAX + 1));
+	obs_ret("sem_unlink \"\"", sem_unlink(""));
+}
+
 static void sc_realpath(void)
 {
 	char *p;
@@ -4072,6 +4124,7 @@ const struct scenario scenarios[] = {
 	{ "getcwd-forms", sc_getcwd_forms },
 	{ "realpath", sc_realpath },
 	{ "mkstemp", sc_mkstemp },
+	{ "sem", sc_sem },
 	{ "statfs-devshm", sc_statfs_devshm },
 	{ "chmod-symlink", sc_chmod_symlink },
 	{ "chown-symlink", sc_chown_symlink },
