@@ -38,16 +38,10 @@ int shx_path_classify(const char *path, char *out, size_t cap);
  * absolute path cannot be managed (no scan needed beyond "/.."). */
 static inline int shx_path_surely_unmanaged(const char *path)
 {
-	const char *p;
-
-	if (shx_path_lead[(unsigned char)path[1]])
-		return 0;
-	/* a "/.." anywhere?  Most paths have no '.' at all: one vector scan
-	 * (libc's strchr beats a word-at-a-time loop here by three to one) */
-	for (p = path; (p = __builtin_strchr(p + 1, '.'));)
-		if (p[-1] == '/' && p[1] == '.')
-			return 0;
-	return 1;
+	/* a "/.." anywhere could climb into a mount: one vectorised scan,
+	 * which every unmanaged path pays (libc's strstr measured faster here
+	 * than a strchr loop or a word-at-a-time loop) */
+	return !shx_path_lead[(unsigned char)path[1]] && !__builtin_strstr(path, "/..");
 }
 
 #endif
