@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -272,3 +273,104 @@ SHX_EXPORT void seekdir(DIR *dir, long pos)
 	else
 		REAL(seekdir)(dir, pos);
 }
+
+/* --- scandir: glibc opens the directory internally ---------------------- */
+
+typedef int scan_filter(const struct dirent *);
+typedef int scan_compar(const struct dirent **, const struct dirent **);
+
+/* glibc's scandir over one of our streams: each kept entry copied with
+ * malloc, the array sorted with compar. */
+static int scan(DIR *d, struct dirent ***list, scan_filter *filter, scan_compar *compar)
+{
+	struct dirent **v = NULL, *e;
+	size_t n = 0, cap = 0;
+	int saved = errno;
+
+	errno = 0;
+	while ((e = readdir(d))) {
+		struct dirent *copy;
+
+		if (filter && !filter(e)) {
+			errno = 0;
+			continue;
+		}
+		if (n == cap) {
+			struct dirent **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv)
+				goto fail;
+			v = nv;
+		}
+		copy = malloc(e->d_reclen);
+		if (!copy)
+			goto fail;
+		memcpy(copy, e, e->d_reclen);
+		v[n++] = copy;
+	}
+	if (errno)
+		goto fail;
+	if (compar && n > 1)
+		qsort(v, n, sizeof(*v), (int (*)(const void *, const void *))compar);
+	closedir(d);
+	*list = v;
+	errno = saved;
+	return (int)n;
+fail:
+	saved = errno;
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+	closedir(d);
+	errno = saved;
+	return -1;
+}
+
+SHX_EXPORT int scandirat(int dirfd, const char *path, struct dirent ***list,
+			 scan_filter *filter, scan_compar *compar)
+{
+	struct shx_path p;
+	DIR *d;
+	int fd;
+
+	if (shx_unmanaged(dirfd, path) || shx_classify(dirfd, path, &p) <= 0)
+		return REAL(scandirat)(dirfd, path, list, filter, compar);
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return scan(d, list, filter, compar);
+}
+
+SHX_EXPORT int scandir(const char *path, struct dirent ***list, scan_filter *filter,
+		       scan_compar *compar)
+{
+	return scandirat(AT_FDCWD, path, list, filter, compar);
+}
+
+#ifdef __GLIBC__
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64), "LFS64 dirent differs");
+
+SHX_EXPORT int scandir64(const char *path, struct dirent64 ***list,
+			 int (*filter)(const struct dirent64 *),
+			 int (*compar)(const struct dirent64 **, const struct dirent64 **))
+{
+	return scandirat(AT_FDCWD, path, (struct dirent ***)list, (scan_filter *)filter,
+			 (scan_compar *)compar);
+}
+
+SHX_EXPORT int scandirat64(int dirfd, const char *path, struct dirent64 ***list,
+			   int (*filter)(const struct dirent64 *),
+			   int (*compar)(const struct dirent64 **, const struct dirent64 **))
+{
+	return scandirat(dirfd, path, (struct dirent ***)list, (scan_filter *)filter,
+			 (scan_compar *)compar);
+}
+#endif

@@ -3685,6 +3685,51 @@ static void sc_mkstemp(void)
 	obs_ret("mkstemp in a missing directory", mkstemp(t));
 }
 
+/* scandir: glibc's own directory walk, over the namespace. */
+static const char *scan_prefix;
+
+static int scan_ours(const struct dirent *e)
+{
+	return !strncmp(e->d_name, scan_prefix, strlen(scan_prefix));
+}
+
+static void obs_scandir(const char *label, const char *dir)
+{
+	struct dirent **v;
+	int n = scandir(dir, &v, scan_ours, alphasort), e = errno;
+
+	if (n < 0) {
+		obs("%s: ret=-1 errno=%s", label, errname(e));
+		return;
+	}
+	obs("%s: %d entries", label, n);
+	for (int i = 0; i < n; i++) {
+		obs("  %s type=%d", v[i]->d_name + strlen(scan_prefix), v[i]->d_type);
+		free(v[i]);
+	}
+	free(v);
+}
+
+static void sc_scandir(void)
+{
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "%s", objname(""));
+	scan_prefix = prefix;
+	xclose(mk("b", "B"));
+	xclose(mk("a", "A"));
+	mkd(path("c"));
+	mkln(objname("a"), path("d"));
+	obs_scandir("scandir /dev/shm", "/dev/shm");
+	obs_scandir("scandir of a file", path("a"));
+	obs_scandir("scandir of a missing directory", path("nope"));
+	rmdir(path("c"));
+	unlink(path("d"));
+	obs_scandir("scandir after removals", "/dev/shm");
+	unlink(path("a"));
+	unlink(path("b"));
+}
+
 /* sem_open's result: reads errno after the call, as obs_ret does. */
 static sem_t *obs_sem(const char *label, sem_t *r)
 {
@@ -4125,6 +4170,7 @@ const struct scenario scenarios[] = {
 	{ "realpath", sc_realpath },
 	{ "mkstemp", sc_mkstemp },
 	{ "sem", sc_sem },
+	{ "scandir", sc_scandir },
 	{ "statfs-devshm", sc_statfs_devshm },
 	{ "chmod-symlink", sc_chmod_symlink },
 	{ "chown-symlink", sc_chown_symlink },
