@@ -17,9 +17,9 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-static int shm_path(const char *name, struct shx_path *p)
+int shx_shm_name(const char *name, const char *prefix, struct shx_path *p)
 {
-	size_t n;
+	size_t n, pre = strlen(prefix);
 
 	name = shx_opaque(name);
 	if (!name)
@@ -31,10 +31,11 @@ static int shm_path(const char *name, struct shx_path *p)
 		return -EINVAL;
 	/* glibc's buffer holds "/dev/shm/", "sem." and NAME_MAX bytes; a
 	 * longer name fails there, before the kernel could say ENAMETOOLONG */
-	if (n > NAME_MAX + 4)
+	if (pre + n > NAME_MAX + 4)
 		return -EINVAL;
 	memcpy(p->path, "/dev/shm/", 9);
-	memcpy(p->path + 9, name, n + 1);
+	memcpy(p->path + 9, prefix, pre);
+	memcpy(p->path + 9 + pre, name, n + 1);
 	p->start = 0;
 	return 0;
 }
@@ -42,7 +43,7 @@ static int shm_path(const char *name, struct shx_path *p)
 SHX_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
 	struct shx_path p;
-	int r = shm_path(name, &p);
+	int r = shx_shm_name(name, "", &p);
 
 	if (r == 0)
 		r = shx_open_managed(AT_FDCWD, &p, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -52,7 +53,7 @@ SHX_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 SHX_EXPORT int shm_unlink(const char *name)
 {
 	struct shx_path p;
-	int r = shm_path(name, &p);
+	int r = shx_shm_name(name, "", &p);
 
 	if (r < 0) /* glibc: any bad name is ENOENT here */
 		return shx_ret(-ENOENT);

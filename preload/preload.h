@@ -112,6 +112,10 @@ int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags);
  * NULL if it is not. */
 struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_attr *a);
 
+/* names.c: "/dev/shm/" PREFIX NAME by glibc's rules for shm_open and
+ * sem_open names (__shm_get_name), or -errno */
+int shx_shm_name(const char *name, const char *prefix, struct shx_path *p);
+
 /* open.c */
 /* fd or -errno; on -SHX_EESCAPE p->path becomes the real path */
 int shx_open(struct shx_path *p, int flags, mode_t mode);

@@ -27,24 +27,6 @@ static struct {
 } sems[NSEMS];
 static pthread_mutex_t sems_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* /dev/shm/sem.NAME, or -errno as glibc's __shm_get_name says */
-static int sem_path(const char *name, char *out, size_t cap)
-{
-	size_t n;
-
-	name = shx_opaque(name);
-	if (!name)
-		return -EINVAL;
-	while (*name == '/')
-		name++;
-	n = strlen(name);
-	if (n == 0 || memchr(name, '/', n))
-		return -EINVAL;
-	if (n > NAME_MAX)
-		return -ENAMETOOLONG;
-	return snprintf(out, cap, "/dev/shm/sem.%s", name) < (int)cap ? 0 : -ENAMETOOLONG;
-}
-
 /* A mapping of the semaphore in fd: the one this process has already, or
  * a new one. */
 static sem_t *map_sem(int fd)
@@ -109,7 +91,8 @@ static int publish(const char *path, mode_t mode, unsigned value)
 
 SHX_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
-	char path[sizeof("/dev/shm/sem.") + NAME_MAX];
+	struct shx_path p;
+	const char *path = p.path;
 	mode_t mode = 0;
 	unsigned value = 0;
 	sem_t *s;
@@ -125,7 +108,7 @@ SHX_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 		if (value > SEM_VALUE_MAX)
 			return errno = EINVAL, SEM_FAILED;
 	}
-	r = sem_path(name, path, sizeof(path));
+	r = shx_shm_name(name, "sem.", &p);
 	if (r < 0)
 		return errno = -r, SEM_FAILED;
 	for (;;) {
@@ -170,11 +153,11 @@ SHX_EXPORT int sem_close(sem_t *s)
 
 SHX_EXPORT int sem_unlink(const char *name)
 {
-	char path[sizeof("/dev/shm/sem.") + NAME_MAX];
+	struct shx_path p;
 
-	if (sem_path(name, path, sizeof(path)) < 0) /* glibc: any bad name */
+	if (shx_shm_name(name, "sem.", &p) < 0) /* glibc: any bad name */
 		return shx_ret(-ENOENT);
-	if (unlink(path) < 0) {
+	if (unlink(p.path) < 0) {
 		if (errno == EPERM)
 			errno = EACCES;
 		return -1;

@@ -3778,6 +3778,21 @@ static void sc_sem(void)
 	obs_sem("sem_open value over SEM_VALUE_MAX",
 		sem_open(name, O_CREAT, 0600, (unsigned)SEM_VALUE_MAX + 1));
 	obs_ret("sem_unlink \"\"", sem_unlink(""));
+	/* the name's length: the kernel's limit on "sem." NAME, then glibc's
+	 * buffer (EINVAL, and ENOENT for sem_unlink) */
+	for (size_t len = 250; len <= 257; len++) {
+		char *long_name = malloc(len + 2);
+
+		long_name[0] = '/';
+		memset(long_name + 1, 'z', len);
+		long_name[len + 1] = 0;
+		s = obs_sem(fmt("sem_open name of %zu bytes", len),
+			    sem_open(long_name, O_CREAT, 0600, 1));
+		if (s != SEM_FAILED)
+			sem_close(s);
+		obs_ret(fmt("sem_unlink name of %zu bytes", len), sem_unlink(long_name));
+		free(long_name);
+	}
 }
 
 static void sc_realpath(void)
