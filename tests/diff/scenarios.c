@@ -3906,6 +3906,19 @@ static void sc_statfs_devshm(void)
 	obs_statfs("statfs missing", statfs(path("m"), &f), &f);
 	obs_statvfs("statvfs file/x", statvfs(sub("a", "x"), &v), &v);
 	obs_statfs("fstatfs -1", fstatfs(-1, &f), &f);
+	/* relative paths from "/" (a working directory above the mount):
+	 * "dev/shm" is the mount, "proc" the real /proc */
+	{
+		int home = save_cwd();
+
+		if (chdir("/") == 0) {
+			obs_statfs("statfs dev/shm from /", statfs("dev/shm", &f), &f);
+			obs_statfs("statfs proc from /", statfs("proc", &f), &f);
+			obs_statvfs("statvfs proc from /", statvfs("proc", &v), &v);
+			obs_statfs("statfs nowhere from /", statfs("shxd-nowhere", &f), &f);
+		}
+		restore_cwd(home);
+	}
 	xclose(fd);
 	rmp(path("l"));
 	rmd(path("d"));
