@@ -242,12 +242,14 @@ SHX_EXPORT int chdir(const char *path)
 	struct shx_path p;
 	int r = shx_classify(AT_FDCWD, path, &p);
 
-	if (r > 0)
-		r = enter(&p, -1, 0);
-	if (r == -SHX_EESCAPE) /* ".." out of the mounts: the real directory */
-		path = p.path;
-	else if (r != 0 || shx_classify(AT_FDCWD, path, &p) != 0)
+	if (r < 0)
 		return shx_ret(r);
+	if (r > 0) {
+		r = enter(&p, -1, 0);
+		if (r != -SHX_EESCAPE)
+			return shx_ret(r);
+		path = p.path; /* ".." or a symlink led out of the mounts */
+	}
 	if (REAL(chdir)(path) < 0)
 		return -1;
 	cwd_refresh();
