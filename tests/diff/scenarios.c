@@ -23,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "diff.h"
@@ -3730,6 +3731,29 @@ static void sc_scandir(void)
 	unlink(path("b"));
 }
 
+/* Extended attributes on tmpfs: user.* are stored, security.selinux is
+ * not there; lists and lookups of a missing file say ENOENT. */
+static void sc_xattr(void)
+{
+	char buf[64];
+	ssize_t n;
+
+	xclose(mk("a", "A"));
+	obs_ret("lgetxattr security.selinux",
+		lgetxattr(path("a"), "security.selinux", buf, sizeof(buf)));
+	obs_ret("getxattr of a missing file", getxattr(path("m"), "user.k", buf, sizeof(buf)));
+	obs_ret("listxattr of a missing file", listxattr(path("m"), buf, sizeof(buf)));
+	obs_ret("setxattr user.k", setxattr(path("a"), "user.k", "v1", 2, 0));
+	n = getxattr(path("a"), "user.k", buf, sizeof(buf));
+	obs_ret("getxattr user.k", n);
+	if (n > 0)
+		obs_data("its value", buf, n);
+	obs_ret("listxattr", listxattr(path("a"), buf, sizeof(buf)));
+	obs_ret("removexattr user.k", removexattr(path("a"), "user.k"));
+	obs_ret("removexattr user.k again", removexattr(path("a"), "user.k"));
+	unlink(path("a"));
+}
+
 /* sem_open's result: reads errno after the call, as obs_ret does. */
 static sem_t *obs_sem(const char *label, sem_t *r)
 {
@@ -4199,6 +4223,7 @@ const struct scenario scenarios[] = {
 	{ "mkstemp", sc_mkstemp },
 	{ "sem", sc_sem },
 	{ "scandir", sc_scandir },
+	{ "xattr", sc_xattr },
 	{ "statfs-devshm", sc_statfs_devshm },
 	{ "chmod-symlink", sc_chmod_symlink },
 	{ "chown-symlink", sc_chown_symlink },
