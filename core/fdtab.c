@@ -9,24 +9,29 @@
 #define FDTAB_SLOTS SHX_FDTAB_SLOTS
 #define table shx_fdtab
 
-_Atomic(struct shx_fdent *) shx_fdtab;
+_Atomic(void *) shx_fdtab;
 static atomic_int high; /* no fd above this was ever set */
+
+void *shx_map_once(_Atomic(void *) *slot, size_t len, int create)
+{
+	void *p = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
+
+	if (p || !create)
+		return p;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (!atomic_compare_exchange_strong(slot, &none, p)) {
+		munmap(p, len);
+		p = none;
+	}
+	return p;
+}
 
 static struct shx_fdent *table_get(int create)
 {
-	struct shx_fdent *t = atomic_load_explicit(&table, memory_order_acquire), *none = NULL;
-
-	if (t || !create)
-		return t;
-	t = mmap(NULL, FDTAB_SLOTS * sizeof(*t), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t == MAP_FAILED)
-		return NULL;
-	if (!atomic_compare_exchange_strong(&table, &none, t)) {
-		munmap(t, FDTAB_SLOTS * sizeof(*t));
-		t = none;
-	}
-	return t;
+	return shx_map_once(&table, FDTAB_SLOTS * sizeof(struct shx_fdent), create);
 }
 
 int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags)

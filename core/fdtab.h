@@ -26,7 +26,12 @@ struct shx_fdent {
 #define SHX_FDTAB_SLOTS (1 << 20)
 
 /* The table, allocated on first use; inlined lookups read it. */
-extern _Atomic(struct shx_fdent *) shx_fdtab;
+extern _Atomic(void *) shx_fdtab;
+
+/* The len bytes of address space at *slot, reserved (not committed) by
+ * whichever thread gets there first; NULL if create is 0 and there is none
+ * yet.  Lock-free, so usable from the wrappers. */
+void *shx_map_once(_Atomic(void *) *slot, size_t len, int create);
 
 int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags);
 

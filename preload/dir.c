@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -35,23 +34,11 @@ struct shx_dir {
 #endif
 };
 
-static _Atomic(struct shx_dir *) arena;
+static _Atomic(void *) arena;
 
 static struct shx_dir *arena_get(int create)
 {
-	struct shx_dir *a = atomic_load(&arena), *none = NULL;
-
-	if (a || !create)
-		return a;
-	a = mmap(NULL, NDIRS * sizeof(*a), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (a == MAP_FAILED)
-		return NULL;
-	if (!atomic_compare_exchange_strong(&arena, &none, a)) {
-		munmap(a, NDIRS * sizeof(*a));
-		a = none;
-	}
-	return a;
+	return shx_map_once(&arena, NDIRS * sizeof(struct shx_dir), create);
 }
 
 static struct shx_dir *ours(DIR *d)
