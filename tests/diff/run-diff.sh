@@ -51,6 +51,9 @@ comment() {
 	sed "s/^/# ${1:-}/"
 }
 
+# both runs name their objects after this run, apart from any other
+SHXD_RUN=$$
+export SHXD_RUN
 "$bin" >"$out/native.out" 2>"$out/native.err"
 native_rc=$?
 shx_run "$bin" >"$out/preload.out" 2>"$out/preload.err"

@@ -64,16 +64,25 @@ const char *fmt(const char *f, ...)
 	return b;
 }
 
+/* The run's own tag ($SHXD_RUN, the same for the native and the preloaded
+ * run) keeps two test runs on one machine out of each other's objects. */
+static const char *run_tag(void)
+{
+	const char *t = getenv("SHXD_RUN");
+
+	return t ? t : "";
+}
+
 /* '.' never occurs in scenario names, so "shxd-open." cannot match the
  * objects of a scenario called "open-trunc". */
 static const char *prefix_of(const char *scenario)
 {
-	return fmt("shxd-%s.", scenario);
+	return fmt("shxd%s-%s.", run_tag(), scenario);
 }
 
 const char *objname(const char *tag)
 {
-	return fmt("shxd-%s.%s", g_scenario, tag);
+	return fmt("%s%s", prefix_of(g_scenario), tag);
 }
 
 const char *path(const char *tag)
