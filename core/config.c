@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -77,6 +79,8 @@ int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 {
 	uint64_t n;
 
+	if (!strcmp(key, "mounts")) /* read by shx_config_mounts */
+		return 0;
 	if (shx_parse_size(val, &n) < 0)
 		return -EINVAL;
 	if (!strcmp(key, "size"))
@@ -90,25 +94,42 @@ int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 	return 0;
 }
 
-static int load_file(struct shx_config *cfg, const char *path, char *err, size_t errlen)
+/* Calls fn(arg, key, value) for each "key = value" line of the file; 1
+ * if there is no such file, else 0 or what fn returned first (< 0), with
+ * the line in err.  Read with raw system calls: the preloaded library
+ * reads its settings during its own initialisation, when its wrappers
+ * of open and fopen must not run. */
+static int each_setting(const char *path, int (*fn)(void *, const char *, const char *),
+			void *arg, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	char line[512];
-	int lineno = 0;
+	char buf[16384], *line, *next;
+	long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC), n, got = 0;
+	int lineno = 0, r = 0;
 
-	if (!f)
+	if (fd < 0)
 		return errno == ENOENT ? 1 : -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while ((n = syscall(SYS_read, fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	syscall(SYS_close, fd);
+	if (n < 0)
+		return -EIO;
+	buf[got] = 0;
+	for (line = buf; r == 0 && line && *line; line = next) {
 		char *key = line, *val, *end;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
 		lineno++;
 		while (isspace((unsigned char)*key))
 			key++;
 		if (*key == '#' || *key == 0)
 			continue;
 		val = strchr(key, '=');
-		if (!val)
-			goto bad;
+		if (!val) {
+			r = -EINVAL;
+			break;
+		}
 		for (end = val; end > key && isspace((unsigned char)end[-1]); end--)
 			;
 		*end = 0;
@@ -117,15 +138,63 @@ static int load_file(struct shx_config *cfg, const char *path, char *err, size_t
 		for (end = val + strlen(val); end > val && isspace((unsigned char)end[-1]); end--)
 			;
 		*end = 0;
-		if (shx_config_set(cfg, key, val) < 0)
-			goto bad;
+		r = fn(arg, key, val);
 	}
-	fclose(f);
+	if (r < 0 && err)
+		snprintf(err, errlen, "%s:%d: bad setting", path, lineno);
+	return r;
+}
+
+/* The config file's settings: $SHMEMX_CONFIG, else the user's, else the
+ * system's (the first that exists). */
+static int each_config_setting(int (*fn)(void *, const char *, const char *), void *arg,
+			       char *err, size_t errlen)
+{
+	const char *path = getenv("SHMEMX_CONFIG"), *home = getenv("HOME");
+	char buf[4096];
+	int r = 1;
+
+	if (path)
+		return each_setting(path, fn, arg, err, errlen);
+	if (home) {
+		snprintf(buf, sizeof(buf), "%s/.config/shmemx/shmemx.conf", home);
+		r = each_setting(buf, fn, arg, err, errlen);
+	}
+	if (r == 1)
+		r = each_setting("/etc/shmemx.conf", fn, arg, err, errlen);
+	return r;
+}
+
+static int set_one(void *cfg, const char *key, const char *val)
+{
+	return shx_config_set(cfg, key, val) < 0 ? -EINVAL : 0;
+}
+
+struct mounts_arg {
+	char *buf;
+	size_t cap;
+	int found;
+};
+
+static int get_mounts(void *arg, const char *key, const char *val)
+{
+	struct mounts_arg *m = arg;
+
+	if (strcmp(key, "mounts"))
+		return 0;
+	if (strlen(val) >= m->cap)
+		return 0;
+	strcpy(m->buf, val);
+	m->found = 1;
 	return 0;
-bad:
-	snprintf(err, errlen, "%s:%d: bad setting", path, lineno);
-	fclose(f);
-	return -EINVAL;
+}
+
+int shx_config_mounts(char *buf, size_t cap)
+{
+	struct mounts_arg m = { buf, cap, 0 };
+
+	each_config_setting(get_mounts, &m, NULL, 0);
+	return m.found;
 }
 
 int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
@@ -135,8 +204,6 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 		{ "SHMEMX_NR_INODES", "nr_inodes" },
 		{ "SHMEMX_IDLE_TIMEOUT", "idle_timeout" },
 	};
-	const char *path = getenv("SHMEMX_CONFIG"), *home = getenv("HOME");
-	char buf[4096];
 	int r;
 
 	/* The kernel's tmpfs defaults: half of RAM, and as many inodes as
@@ -145,17 +212,7 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 	cfg->nr_inodes = physical_memory() / 2 / 4096;
 	cfg->idle_timeout = 60;
 
-	if (path) {
-		r = load_file(cfg, path, err, errlen);
-	} else {
-		r = 1;
-		if (home) {
-			snprintf(buf, sizeof(buf), "%s/.config/shmemx/shmemx.conf", home);
-			r = load_file(cfg, buf, err, errlen);
-		}
-		if (r == 1)
-			r = load_file(cfg, "/etc/shmemx.conf", err, errlen);
-	}
+	r = each_config_setting(set_one, cfg, err, errlen);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++) {

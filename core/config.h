@@ -3,7 +3,8 @@
  * Settings come from built-in defaults (those of a kernel tmpfs), then the
  * config file ($SHMEMX_CONFIG, else ~/.config/shmemx/shmemx.conf, else
  * /etc/shmemx.conf), then the environment (SHMEMX_SIZE, SHMEMX_NR_INODES,
- * SHMEMX_IDLE_TIMEOUT), later ones winning.
+ * SHMEMX_IDLE_TIMEOUT), later ones winning.  The file may also say which
+ * mounts are managed ("mounts ="), which the client reads too.
  */
 #ifndef SHX_CONFIG_H
 #define SHX_CONFIG_H
@@ -18,6 +19,10 @@ struct shx_config {
 };
 
 int shx_config_load(struct shx_config *cfg, char *err, size_t errlen);
+/* The config file's "mounts = /dev/shm:/tmp" into buf: 1 if there is one,
+ * 0 if not.  (The client reads it at start-up to know what it manages;
+ * the environment's SHMEMX_MOUNTS goes first, see path.h.) */
+int shx_config_mounts(char *buf, size_t cap);
 int shx_config_set(struct shx_config *cfg, const char *key, const char *val);
 
 /* "1024", "64k", "512M", "1.5G", "2T", or "50%" of physical memory. */

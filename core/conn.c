@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "config.h"
 #include "log.h"
+#include "path.h"
 
 extern char **environ;
 
@@ -86,13 +87,20 @@ static int move_high(int fd)
 
 static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
 
+/* The handshake also tells the manager which mounts this client manages,
+ * so that both sides agree whatever environment the manager started in. */
 static int hello(int sock)
 {
+	static atomic_int told;
 	struct shx_req req = { .op = SHX_OP_HELLO, .size = SHX_PROTO_MAGIC,
 			       .aux = SHX_PROTO_VERSION };
 	struct shx_rep rep = { 0 };
-	int r = roundtrip(sock, &req, &rep, NULL, 0);
+	int r;
 
+	req.pathlen = shx_mounts_list(req.path, sizeof(req.path));
+	r = roundtrip(sock, &req, &rep, NULL, 0);
+	if (r == 0 && rep.status < 0 && !atomic_exchange(&told, 1))
+		shx_log("the manager cannot manage %s: %s", req.path, strerror(-rep.status));
 	return r < 0 ? r : rep.status;
 }
 

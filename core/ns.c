@@ -1308,14 +1308,25 @@ void ns_each(struct ns *ns, void (*fn)(struct ns_inode *ip, void *arg), void *ar
 int ns_add_mount(struct ns *ns, const char *prefix)
 {
 	struct shx_cred cr = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+	size_t len = strlen(prefix);
 	struct ns_mount *m;
-	int r;
+	int r, i;
 
+	/* the path classification the walk uses must know the mount too, and
+	 * it says whether the prefix can be one (path.h) */
+	r = shx_mount_add(prefix);
+	if (r < 0)
+		return r;
+	while (len > 1 && prefix[len - 1] == '/')
+		len--;
+	for (i = 0; i < ns->nmounts; i++)
+		if (ns->mounts[i].len == len && !strncmp(ns->mounts[i].prefix, prefix, len))
+			return 0; /* mounted already */
 	if ((size_t)ns->nmounts >= sizeof(ns->mounts) / sizeof(ns->mounts[0]))
 		return -ENOSPC;
 	m = &ns->mounts[ns->nmounts];
-	m->len = strlen(prefix);
-	m->prefix = strdup(prefix);
+	m->len = len;
+	m->prefix = strndup(prefix, len);
 	if (!m->prefix)
 		return -ENOMEM;
 	m->root = new_inode(ns, &cr, NULL, makedev(0, SHX_DEV_BASE + ns->nmounts), S_IFDIR | 01777,

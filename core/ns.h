@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "path.h"
 #include "proto.h"
 
 struct shx_cred {
@@ -69,7 +70,7 @@ struct ns {
 	const char *placeholder; /* an empty directory: the fd behind an open directory */
 	int procfd;		 /* /proc/self/fd */
 	char escape[SHX_PATH_MAX]; /* the real path of the last -SHX_EESCAPE */
-	struct ns_mount mounts[8];
+	struct ns_mount mounts[SHX_MNT_MAX];
 	int nmounts;
 	uint64_t size_used, inodes_used, objects;
 	struct ns_inode **itab; /* by ino */
@@ -80,6 +81,8 @@ struct ns {
 
 int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder);
 void ns_destroy(struct ns *ns);
+/* Mounts a new tree at prefix (trailing slashes dropped): 0, also when it
+ * is mounted already, or -EINVAL, -EBUSY, -ENOSPC as shx_mount_add says. */
 int ns_add_mount(struct ns *ns, const char *prefix);
 
 struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);

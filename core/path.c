@@ -3,39 +3,125 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "path.h"
 
-static struct shx_mount mounts[SHX_MNT_MAX] = { { "/dev/shm", 8, 4 } };
-static int nmounts = 1;
-static char extra[1024];
-unsigned char shx_path_lead[256] = { ['/'] = 1, ['.'] = 1, ['d'] = 1 };
+static char names[SHX_MNT_MAX][SHX_MNT_LEN] = { "/dev/shm", "/tmp" };
+static struct shx_mount mounts[SHX_MNT_MAX] = { { names[0], 8, 4 }, { names[1], 4, 4 } };
+static int nmounts = 2;
+static int chosen; /* the table was set: by shx_mounts_init or shx_mounts_set */
+unsigned char shx_path_lead[256] = { ['/'] = 1, ['.'] = 1, ['d'] = 1, ['t'] = 1 };
+
+/* A mount prefix must be a clean absolute path: the client compares paths
+ * with it byte by byte, and the manager's walk starts below it. */
+static int clean(const char *p, size_t n)
+{
+	if (n < 2 || p[0] != '/')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t c;
+
+		if (p[i] != '/')
+			continue;
+		for (c = i + 1; c < n && p[c] != '/'; c++)
+			;
+		c -= i + 1; /* the component after this slash */
+		if (c == 0 || (c == 1 && p[i + 1] == '.') ||
+		    (c == 2 && p[i + 1] == '.' && p[i + 2] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* a is b, or one of them holds the other */
+static int overlap(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn;
+
+	return !strncmp(a, b, n) && (an == bn || (an < bn ? b[an] : a[bn]) == '/');
+}
+
+static int add(const char *p, size_t n)
+{
+	const char *slash;
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	if (n >= SHX_MNT_LEN || !clean(p, n))
+		return -EINVAL;
+	for (int i = 0; i < nmounts; i++)
+		if (overlap(p, n, mounts[i].prefix, mounts[i].len))
+			return n == mounts[i].len ? 1 : -EBUSY;
+	if (nmounts == SHX_MNT_MAX)
+		return -ENOSPC;
+	memcpy(names[nmounts], p, n);
+	names[nmounts][n] = 0;
+	slash = memchr(p + 1, '/', n - 1);
+	mounts[nmounts] = (struct shx_mount){ names[nmounts], n, slash ? (size_t)(slash - p) : n };
+	nmounts++;
+	shx_path_lead[(unsigned char)p[1]] = 1;
+	return 0;
+}
+
+int shx_mount_add(const char *prefix)
+{
+	return add(prefix, strlen(prefix));
+}
+
+int shx_mounts_set(const char *list)
+{
+	chosen = 1;
+	nmounts = 1; /* /dev/shm stays */
+	for (int c = 0; c < 256; c++)
+		if (c != '/' && c != '.' && c != 'd')
+			shx_path_lead[c] = 0;
+	while (list && *list) {
+		const char *end = strchr(list, ':');
+		size_t n = end ? (size_t)(end - list) : strlen(list);
+
+		/* what cannot be a mount is left out: the same rules on both
+		 * sides of the socket, so client and manager agree */
+		if (n)
+			add(list, n);
+		list += n + (end != NULL);
+	}
+	return nmounts;
+}
 
 void shx_mounts_init(void)
 {
-	const char *env = getenv("SHMEMX_MOUNTS");
-	char *p;
+	char conf[1024];
+	const char *list = getenv("SHMEMX_MOUNTS");
 
-	if (!env || strlen(env) >= sizeof(extra))
-		return;
-	strcpy(extra, env);
-	for (p = strtok(extra, ":"); p && nmounts < SHX_MNT_MAX; p = strtok(NULL, ":")) {
-		size_t n = strlen(p);
-		char *slash;
-
-		while (n > 1 && p[n - 1] == '/')
-			p[--n] = 0;
-		if (*p != '/' || n < 2 || !strcmp(p, "/dev/shm"))
-			continue;
-		slash = strchr(p + 1, '/');
-		mounts[nmounts++] = (struct shx_mount){ p, n, slash ? (size_t)(slash - p) : n };
-		shx_path_lead[(unsigned char)p[1]] = 1;
-	}
+	if (!list && shx_config_mounts(conf, sizeof(conf)) > 0)
+		list = conf;
+	shx_mounts_set(list ? list : SHX_MOUNTS_DEFAULT);
 }
 
 int shx_mounts(const struct shx_mount **mnts)
 {
 	*mnts = mounts;
 	return nmounts;
+}
+
+size_t shx_mounts_list(char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	if (!chosen) {
+		buf[0] = 0;
+		return 0;
+	}
+	for (int i = 0; i < nmounts; i++) {
+		if (o + mounts[i].len + 2 > cap)
+			return 0;
+		if (i)
+			buf[o++] = ':';
+		memcpy(buf + o, mounts[i].prefix, mounts[i].len);
+		o += mounts[i].len;
+	}
+	buf[o] = 0;
+	return o;
 }
 
 static int match(const char *path)

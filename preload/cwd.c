@@ -36,20 +36,20 @@ int shx_cwd_plain(void)
 	return atomic_load_explicit(&current, memory_order_relaxed) < 0;
 }
 
-/* Is dir a mount or a directory above one? */
+/* Is the real directory dir above a mount ("/", "/dev"), where a
+ * relative path can lead into one?  A real directory inside a mount's
+ * prefix (a program started in the real /tmp/build) stays real: its
+ * relative paths are the kernel's, since that is where the process is. */
 static int near_mount(const char *dir, size_t len)
 {
 	const struct shx_mount *m;
 	int n = shx_mounts(&m);
 
-	for (int i = 0; i < n; i++) {
-		if (len == 1 && dir[0] == '/')
+	if (len == 1 && dir[0] == '/')
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (len < m[i].len && !strncmp(m[i].prefix, dir, len) && m[i].prefix[len] == '/')
 			return 1;
-		if (!strncmp(m[i].prefix, dir, len) && (m[i].prefix[len] == '/' || !m[i].prefix[len]))
-			return 1;
-		if (!strncmp(dir, m[i].prefix, m[i].len) && (dir[m[i].len] == '/' || !dir[m[i].len]))
-			return 1;
-	}
 	return 0;
 }
 

@@ -14,17 +14,26 @@ shx_sandbox() {
 	export SHMEMX_SOCKET="$SHX_TMP/shmemd.sock"
 	export SHMEMX_IDLE_TIMEOUT=${SHMEMX_IDLE_TIMEOUT:-600}
 	export SHMEMX_CONFIG=/dev/null
-	"$SHMEMX_SHMEMD" --foreground --pidfile "$SHX_TMP/shmemd.pid" \
-		>"$SHX_TMP/shmemd.log" 2>&1 &
-	SHX_MANAGER_PID=$!
 	trap shx_cleanup EXIT
 	trap 'exit 130' INT TERM
-	i=0
-	while [ ! -S "$SHMEMX_SOCKET" ]; do
+	shx_manager "$SHMEMX_SOCKET" "$SHX_TMP/shmemd.log" --pidfile "$SHX_TMP/shmemd.pid"
+	SHX_MANAGER_PID=$SHX_PID
+}
+
+# shx_manager SOCK LOG [OPTION...]: starts a manager of its own on SOCK
+# (in the foreground, its output in LOG, the environment's settings) and
+# waits until it listens; its pid in $SHX_PID.  Exits 99 if it does not
+# come up.  The caller stops it.
+shx_manager() {
+	local sock=$1 log=$2 i=0
+	shift 2
+	SHMEMX_SOCKET=$sock "$SHMEMX_SHMEMD" --foreground "$@" >"$log" 2>&1 &
+	SHX_PID=$!
+	while [ ! -S "$sock" ]; do
 		i=$((i + 1))
-		if [ $i -gt 500 ] || ! kill -0 "$SHX_MANAGER_PID" 2>/dev/null; then
-			echo "shx_sandbox: manager did not start" >&2
-			cat "$SHX_TMP/shmemd.log" >&2
+		if [ $i -gt 500 ] || ! kill -0 "$SHX_PID" 2>/dev/null; then
+			echo "shx_manager: the manager on $sock did not start" >&2
+			cat "$log" >&2
 			exit 99
 		fi
 		sleep 0.01

@@ -110,6 +110,27 @@ static int do_hello(struct client *c, const struct shx_req *q, struct shx_rep *p
 		return -EPROTO;
 	if (q->aux != SHX_PROTO_VERSION)
 		return -EPROTONOSUPPORT;
+	/* The client's mounts (its path field, colon-separated): it decides
+	 * on its own what it manages, so a manager started with other
+	 * settings mounts what it lacks rather than lose the client's files. */
+	for (const char *m = q->path; *m;) {
+		const char *end = strchr(m, ':');
+		size_t n = end ? (size_t)(end - m) : strlen(m);
+		char prefix[SHX_MNT_LEN];
+		int r = n && n < sizeof(prefix) ? 0 : -EINVAL;
+
+		if (r == 0) {
+			memcpy(prefix, m, n);
+			prefix[n] = 0;
+			r = ns_add_mount(&c->srv->ns, prefix);
+		}
+		if (r < 0) {
+			shx_log("pid %d: cannot mount %.*s: %s", (int)c->cred.pid, (int)n, m,
+				strerror(-r));
+			return r;
+		}
+		m += n + (end != NULL);
+	}
 	c->greeted = 1;
 	p->value = getpid();
 	return 0;

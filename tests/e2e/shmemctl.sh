@@ -27,7 +27,7 @@ for _ in $(seq 100); do grep -q ready "$SHX_TMP/holder.out" 2>/dev/null && break
 out=$(ctl stats)
 check_match "stats: objects" "$out" $'(^|\n)objects: +4($|\n)'
 check_match "stats: size limit in units" "$out" $'(^|\n)size: +[0-9.]+[KM]? of 64M '
-check_match "stats: inodes (root, a, b, d, d/c, held)" "$out" $'(^|\n)inodes: +6 of 1000 '
+check_match "stats: inodes (the roots of /dev/shm and /tmp, a, b, d, d/c, held)" "$out" $'(^|\n)inodes: +7 of 1000 '
 check_match "stats: manager pid" "$out" "pid: +$(cat "$SHX_TMP/shmemd.pid")"
 
 json=$(ctl --json stats)
@@ -36,7 +36,7 @@ check_eq "stats --json: size_limit" \
 	"$(py -c 'import json,sys; print(json.loads(sys.argv[1])["size_limit"])' "$json")" 67108864
 check_eq "stats --json: objects, inodes" \
 	"$(py -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["objects"], d["inodes_used"])' "$json")" \
-	"4 6"
+	"4 7"
 # charged space: whole pages of a (4K), b (100000 -> 100K), d/c (4K), held (4K)
 check_eq "stats --json: size_used is the objects' pages" \
 	"$(py -c 'import json,sys; print(json.loads(sys.argv[1])["size_used"])' "$json")" \
@@ -79,7 +79,7 @@ check_eq "df /dev/shm: the size limit, and tmpfs as the type" \
 	"$(shx_run df -B1 --output=size,fstype /dev/shm | tail -n 1 | awk '{print $1, $2}')" "67108864 tmpfs"
 check_eq "statvfs: free space is the limit less the charged pages" \
 	"$(shx_run py -c 'import os; s = os.statvfs("/dev/shm/d"); print(s.f_bavail * s.f_frsize, s.f_ffree, s.f_namemax)')" \
-	"$((67108864 - 4096 - 102400 - 4096)) $((1000 - 5)) 255"
+	"$((67108864 - 4096 - 102400 - 4096)) $((1000 - 6)) 255"
 check_eq "statfs of a managed fd (fstatvfs)" \
 	"$(shx_run py -c 'import os; fd = os.open("/dev/shm/b", os.O_RDONLY); s = os.fstatvfs(fd); print(s.f_blocks * s.f_frsize)')" \
 	67108864
