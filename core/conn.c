@@ -160,9 +160,18 @@ static int connect_once(const char *sock, const char *shmemd)
 
 static char sock_path[SHX_PATH_MAX], placeholder[SHX_PATH_MAX];
 static const char *shmemd_path;
+static atomic_int my_pid; /* the process these connections belong to */
+
+int shx_conn_vforked(void)
+{
+	int pid = atomic_load_explicit(&my_pid, memory_order_relaxed);
+
+	return pid && getpid() != pid;
+}
 
 void shx_conn_init(const char *shmemd)
 {
+	atomic_store(&my_pid, getpid());
 	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0 ||
 	    shx_socket_dir(sock_path, placeholder, sizeof(placeholder) - 6) < 0)
 		sock_path[0] = placeholder[0] = 0;
@@ -284,7 +293,8 @@ static void slot_give(int i)
 
 int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 {
-	int i = slot_take(), sock, r, saved = errno;
+	/* a vfork child borrows none of the parent's connections */
+	int i = shx_conn_vforked() ? -1 : slot_take(), sock, r, saved = errno;
 
 	if (fd)
 		*fd = -1;
@@ -371,6 +381,7 @@ void shx_conn_forget(int fd)
 
 void shx_conn_after_fork(void)
 {
+	atomic_store(&my_pid, getpid());
 	for (int i = 0; i < NSLOTS; i++) {
 		int fd = atomic_exchange(&slots[i].fd, -1);
 

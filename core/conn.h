@@ -36,6 +36,12 @@ void shx_conn_each(void (*fn)(int fd, void *arg), void *arg);
 void shx_conn_forget(int fd);
 /* In a child after fork: the parent's connections are not ours to use. */
 void shx_conn_after_fork(void);
+/* True in a child that shares its parent's memory: vfork(2), or a clone
+ * that skipped fork's handlers.  Such a child must not change what the
+ * parent will find when it resumes (the fd table, the working directory,
+ * the pooled connections), and its requests go on connections of its
+ * own, whose credentials are its own. */
+int shx_conn_vforked(void);
 
 void shx_conn_init(const char *shmemd);
 /* The manager's empty directory, behind every managed directory fd. */

@@ -788,8 +788,13 @@ int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	      int mode, int flags)
 {
 	struct ns_inode *ip;
-	int r = ns_lookup(ns, cr, start, path, !(flags & AT_SYMLINK_NOFOLLOW), &ip);
+	int r;
 
+	/* AT_EMPTY_PATH: the inode itself (faccessat of an fd, fexecve) */
+	if (!path[0] && (flags & AT_EMPTY_PATH))
+		r = (ip = ns_iget(ns, start)) ? 0 : -EBADF;
+	else
+		r = ns_lookup(ns, cr, start, path, !(flags & AT_SYMLINK_NOFOLLOW), &ip);
 	if (r < 0 || mode == F_OK)
 		return r;
 	return permission(cr, ip, ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) |

@@ -29,11 +29,50 @@ struct cwd {
 static struct cwd cwds[2];
 static atomic_int current = -1; /* -1: the real cwd, unrelated to any mount */
 
+/* A vfork child shares our memory but has a working directory of its own
+ * (Python's subprocess with cwd= does chdir, then exec, in one): its cwd
+ * lives here, tagged with its pid, until it execs, so that the parent
+ * finds its own untouched when it resumes. */
+static struct cwd vcwd;
+static atomic_int vcwd_pid; /* 0: no vfork child has a cwd of its own */
+static int vcwd_plain;
+
 /* The working directory is nowhere near a mount: relative paths are not
  * ours. */
 int shx_cwd_plain(void)
 {
-	return atomic_load_explicit(&current, memory_order_relaxed) < 0;
+	return atomic_load_explicit(&current, memory_order_relaxed) < 0 &&
+	       !atomic_load_explicit(&vcwd_pid, memory_order_relaxed);
+}
+
+/* The working directory of this process, NULL when it is plain. */
+static const struct cwd *cwd_now(void)
+{
+	int pid = atomic_load(&vcwd_pid), i;
+
+	if (pid && pid == getpid())
+		return vcwd_plain ? NULL : &vcwd;
+	i = atomic_load(&current);
+	return i < 0 ? NULL : &cwds[i];
+}
+
+/* The exec'd image takes the child's cwd from the environment, and the
+ * parent will resume with no trace of it; an exec that fails puts it
+ * back. */
+int shx_cwd_exec_begin(void)
+{
+	int pid = atomic_load(&vcwd_pid);
+
+	if (!pid || pid != getpid())
+		return 0;
+	atomic_store(&vcwd_pid, 0);
+	return pid;
+}
+
+void shx_cwd_exec_failed(int token)
+{
+	if (token)
+		atomic_store(&vcwd_pid, token);
 }
 
 /* Is the real directory dir above a mount ("/", "/dev"), where a
@@ -70,6 +109,16 @@ static void cwd_set(const char *path, uint64_t ino)
 	uint64_t old = cur >= 0 && cwds[cur].virtual ? cwds[cur].ino : 0;
 	size_t len = strlen(path);
 
+	if (shx_conn_vforked()) {
+		vcwd_plain = !ino && !near_mount(path, len);
+		memcpy(vcwd.path, path, len + 1);
+		vcwd.len = len;
+		vcwd.virtual = ino != 0;
+		vcwd.ino = ino;
+		atomic_store(&vcwd_pid, getpid());
+		return;
+	}
+	atomic_store(&vcwd_pid, 0); /* a vfork child's, left behind */
 	if (!ino && !near_mount(path, len)) {
 		atomic_store(&current, -1);
 	} else {
@@ -142,12 +191,12 @@ void shx_cwd_init(const char *placeholder)
 /* SHMEMX_CWD=INO:PATH for the virtual cwd into buf; 0 if there is none. */
 int shx_cwd_env(char *buf, size_t cap)
 {
-	int i = atomic_load(&current);
+	const struct cwd *c = cwd_now();
 
-	if (i < 0 || !cwds[i].virtual)
+	if (!c || !c->virtual)
 		return 0;
-	return snprintf(buf, cap, "SHMEMX_CWD=%llu:%s", (unsigned long long)cwds[i].ino,
-			cwds[i].path) < (int)cap;
+	return snprintf(buf, cap, "SHMEMX_CWD=%llu:%s", (unsigned long long)c->ino, c->path) <
+	       (int)cap;
 }
 
 /* Children of this process, exec'd by whatever means, learn the virtual
@@ -155,6 +204,9 @@ int shx_cwd_env(char *buf, size_t cap)
 static void cwd_export(int virtual)
 {
 	char var[SHX_PATH_MAX + 64];
+
+	if (shx_conn_vforked()) /* environ is the parent's; exec adds it */
+		return;
 
 	if (virtual && shx_cwd_env(var, sizeof(var)))
 		setenv("SHMEMX_CWD", var + sizeof("SHMEMX_CWD"), 1);
@@ -164,14 +216,12 @@ static void cwd_export(int virtual)
 
 int shx_cwd_join(const char *rel, struct shx_path *p)
 {
-	int i = atomic_load(&current);
-	const struct cwd *c;
+	const struct cwd *c = cwd_now();
 	size_t n;
 	int m;
 
-	if (i < 0)
+	if (!c)
 		return 0;
-	c = &cwds[i];
 	n = strlen(rel);
 	/* inside a mount: relative to the directory itself, which may have
 	 * been renamed or removed since */
@@ -204,7 +254,7 @@ static int enter(struct shx_path *path, int fd, uint64_t ino)
 	char data[SHX_PATH_MAX];
 	struct shx_rep rep = { .data = (uint8_t *)data, .datacap = sizeof(data) - 1 };
 	struct shx_req q;
-	int r;
+	int r, held;
 
 	shx_req_init(&q, SHX_OP_CHDIR, path);
 	if (!path)
@@ -216,20 +266,26 @@ static int enter(struct shx_path *path, int fd, uint64_t ino)
 	if (r < 0)
 		return r;
 	data[rep.datalen] = 0;
+	/* A vfork child holds nothing: its requests went on a connection of
+	 * its own, already closed, and the image it execs holds the
+	 * directory again (SHMEMX_CWD). */
+	held = !shx_conn_vforked();
 	if (path) {
 		fd = shx_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 		if (fd < 0)
 			return fd;
-	} else {
+	} else if (held) {
 		cwd_hold(SHX_OP_HOLD, rep.attr.ino);
 	}
 	r = fd < 0 ? 0 : REAL(fchdir)(fd) < 0 ? -errno : 0;
 	if (path) { /* its hold becomes the cwd's */
-		shx_fdtab_clear(fd);
+		if (held)
+			shx_fdtab_clear(fd);
 		REAL(close)(fd);
 	}
 	if (r < 0) {
-		cwd_hold(SHX_OP_CLOSE, rep.attr.ino);
+		if (held)
+			cwd_hold(SHX_OP_CLOSE, rep.attr.ino);
 		return r;
 	}
 	cwd_set(data, rep.attr.ino);
@@ -274,8 +330,7 @@ SHX_EXPORT int fchdir(int fd)
 
 SHX_EXPORT char *getcwd(char *buf, size_t size)
 {
-	int i = atomic_load(&current);
-	const struct cwd *c = i >= 0 ? &cwds[i] : NULL;
+	const struct cwd *c = cwd_now();
 	char data[SHX_PATH_MAX];
 	struct shx_rep rep = { .data = (uint8_t *)data, .datacap = sizeof(data) - 1 };
 	struct shx_req q;

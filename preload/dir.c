@@ -80,14 +80,14 @@ static DIR *dir_new(int fd, uint64_t ino)
 SHX_EXPORT DIR *opendir(const char *path)
 {
 	struct shx_path p;
-	struct shx_fdent *e;
+	uint64_t ino = 0;
 	DIR *d;
 	int r = shx_classify(AT_FDCWD, path, &p), fd;
 
 	if (r == 0)
 		return REAL(opendir)(path);
 	if (r > 0) {
-		r = shx_open(&p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		r = shx_open_ino(&p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, &ino);
 		if (r == -SHX_EESCAPE)
 			return REAL(opendir)(p.path);
 	}
@@ -96,8 +96,7 @@ SHX_EXPORT DIR *opendir(const char *path)
 		return NULL;
 	}
 	fd = r;
-	e = shx_fdtab_get(fd);
-	d = dir_new(fd, e->ino);
+	d = dir_new(fd, ino);
 	if (!d)
 		close(fd);
 	return d;

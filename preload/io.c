@@ -279,9 +279,11 @@ static __attribute__((noinline)) void fd_forget(int fd)
 	shx_notify(&q);
 }
 
+/* (A vfork child closes its own copy of the fd: the parent's stays open,
+ * and so does its entry.) */
 void shx_fd_forget(int fd)
 {
-	if (shx_fdtab_get(fd) || shx_conn_owns(fd))
+	if ((shx_fdtab_get(fd) || shx_conn_owns(fd)) && !shx_conn_vforked())
 		fd_forget(fd);
 }
 
@@ -298,7 +300,7 @@ static int copy_entry(int old, int new)
 	struct shx_fdent *e = shx_fdtab_get(old);
 	struct shx_req q;
 
-	if (new < 0 || !e)
+	if (new < 0 || !e || shx_conn_vforked())
 		return new;
 	shx_fdtab_set(new, e->ino, e->flags);
 	shx_fdtab_get(new)->reserved = e->reserved;
@@ -388,7 +390,7 @@ SHX_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	 * connection's end releases what it held.  The walk stops at the
 	 * highest fd ever managed: close_range(3, ~0U) before every exec
 	 * (Python's subprocess) must not cost a million steps. */
-	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && !shx_conn_vforked()) {
 		int high = shx_fdtab_high();
 
 		for (unsigned fd = first; (int)fd <= high && fd <= last; fd++)

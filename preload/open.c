@@ -19,7 +19,8 @@ static atomic_int cached_umask = -1;
 
 mode_t shx_umask(void)
 {
-	int m = atomic_load(&cached_umask);
+	/* a vfork child's umask is its own, the cache its parent's */
+	int m = shx_conn_vforked() ? -1 : atomic_load(&cached_umask);
 	char buf[2048], *p;
 	long n;
 	int fd;
@@ -40,7 +41,8 @@ mode_t shx_umask(void)
 		m = REAL(umask)(0);
 		REAL(umask)(m);
 	}
-	atomic_store(&cached_umask, m);
+	if (!shx_conn_vforked())
+		atomic_store(&cached_umask, m);
 	return m;
 }
 
@@ -48,7 +50,8 @@ SHX_EXPORT mode_t umask(mode_t mask)
 {
 	mode_t old = REAL(umask)(mask);
 
-	atomic_store(&cached_umask, mask & 0777);
+	if (!shx_conn_vforked())
+		atomic_store(&cached_umask, mask & 0777);
 	return old;
 }
 
@@ -63,6 +66,11 @@ int shx_request_path(struct shx_req *q, struct shx_rep *rep, struct shx_path *p)
 
 int shx_open(struct shx_path *path, int flags, mode_t mode)
 {
+	return shx_open_ino(path, flags, mode, NULL);
+}
+
+int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
+{
 	struct shx_req q;
 	struct shx_rep p = { 0 };
 	int fd, r;
@@ -76,6 +84,12 @@ int shx_open(struct shx_path *path, int flags, mode_t mode)
 		memcpy(path->path, q.path, q.pathlen + 1);
 	if (r < 0)
 		return r;
+	if (ino)
+		*ino = p.attr.ino;
+	/* a vfork child's fds are not its parent's: its table is left alone
+	 * (the image it execs adopts the fd) */
+	if (shx_conn_vforked())
+		return fd;
 	fl = S_ISDIR(p.attr.mode) ? SHX_FD_DIR : 0;
 	if (flags & O_APPEND)
 		fl |= SHX_FD_APPEND;

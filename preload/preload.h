@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <semaphore.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -119,6 +120,9 @@ int shx_shm_name(const char *name, const char *prefix, struct shx_path *p);
 /* open.c */
 /* fd or -errno; on -SHX_EESCAPE p->path becomes the real path */
 int shx_open(struct shx_path *p, int flags, mode_t mode);
+/* shx_open, and the inode it opened in *ino (the fd is not in the table
+ * in a vfork child) */
+int shx_open_ino(struct shx_path *p, int flags, mode_t mode, uint64_t *ino);
 int shx_open_managed(int dirfd, struct shx_path *p, int flags, mode_t mode);
 /* shx_request for a request built from p: an escape's path lands in p */
 int shx_request_path(struct shx_req *q, struct shx_rep *rep, struct shx_path *p);
@@ -137,6 +141,20 @@ void shx_cwd_after_fork(void);
 /* "SHMEMX_CWD=INO:PATH" of the virtual working directory into buf; 0 when
  * the real one is in use. */
 int shx_cwd_env(char *buf, size_t cap);
+/* Around the exec of a vfork child with a cwd of its own: begin drops
+ * it (the parent resumes with its own), failed puts it back. */
+int shx_cwd_exec_begin(void);
+void shx_cwd_exec_failed(int token);
+
+/* exec.c: the environment a child gets (see shx_child_env) */
+struct shx_child_env {
+	char cwd[SHX_PATH_MAX + 64];
+};
+/* How many pointers shx_child_env may write for envp. */
+size_t shx_child_env_slots(char *const envp[]);
+char *const *shx_child_env(char *const envp[], char **out, struct shx_child_env *buf);
+/* execvp's search of $PATH, through the wrapped execve; -errno */
+int shx_exec_search(const char *file, char *const argv[], char *const envp[], int try_sh);
 
 /* io.c: drops the fd's entry and tells the manager */
 void shx_fd_forget(int fd);

@@ -98,10 +98,42 @@ __attribute__((constructor)) static void shx_constructor(void)
 		shx_init();
 }
 
+/* rel in the managed directory of fd, if fd is one: 1, 0 if not, or
+ * -ENAMETOOLONG. */
+static int in_dir(int fd, const char *rel, struct shx_path *p)
+{
+	struct shx_fdent *e = shx_fdtab_get(fd);
+	size_t n;
+
+	if (!e || !(e->flags & SHX_FD_DIR))
+		return 0;
+	n = strnlen(rel, sizeof(p->path));
+	if (n >= sizeof(p->path))
+		return -ENAMETOOLONG;
+	memcpy(p->path, rel, n + 1);
+	p->start = e->ino;
+	return 1;
+}
+
+/* "/dev/fd/N/rest" with N a managed directory fd is rest in that
+ * directory (a process's own fds; they do not survive exec). */
+static int dev_fd(const char *s, struct shx_path *p)
+{
+	int fd = 0;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	for (; *s >= '0' && *s <= '9' && fd < SHX_FDTAB_SLOTS; s++)
+		fd = fd * 10 + (*s - '0');
+	if (*s && *s != '/')
+		return 0;
+	while (*s == '/')
+		s++;
+	return in_dir(fd, *s ? s : ".", p);
+}
+
 int shx_classify(int dirfd, const char *path, struct shx_path *p)
 {
-	struct shx_fdent *e;
-	size_t n;
 	int m;
 
 	path = shx_opaque(path);
@@ -110,21 +142,15 @@ int shx_classify(int dirfd, const char *path, struct shx_path *p)
 	if (path[0] == '/') {
 		m = shx_path_classify(path, p->path, sizeof(p->path));
 		p->start = 0;
+		if (m == -1 && !strncmp(path, "/dev/fd/", 8))
+			return dev_fd(path + 8, p);
 		return m >= 0 ? 1 : m == -1 ? 0 : m;
 	}
 	if (!path[0])
 		return 0;
 	if (dirfd == AT_FDCWD)
 		return shx_cwd_join(path, p);
-	e = shx_fdtab_get(dirfd);
-	if (!e || !(e->flags & SHX_FD_DIR))
-		return 0;
-	n = strnlen(path, sizeof(p->path));
-	if (n >= sizeof(p->path))
-		return -ENAMETOOLONG;
-	memcpy(p->path, path, n + 1);
-	p->start = e->ino;
-	return 1;
+	return in_dir(dirfd, path, p);
 }
 
 void shx_req_init(struct shx_req *q, unsigned op, const struct shx_path *p)
@@ -176,6 +202,7 @@ int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags)
  * gives it away: a regular file with no links, named "shmemx". */
 struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_attr *a)
 {
+	static struct shx_fdent vfork_entry;
 	char proc[64], link[64];
 	struct shx_req q;
 	ssize_t n;
@@ -192,6 +219,8 @@ struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_att
 		return NULL;
 	if (shx_getattr(st->st_ino, a) < 0)
 		return NULL;
+	if (shx_conn_vforked()) /* the table is the parent's */
+		return &vfork_entry;
 	shx_req_init(&q, SHX_OP_HOLD, NULL);
 	q.ino = st->st_ino;
 	shx_notify(&q);

@@ -263,8 +263,14 @@ SHX_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 	struct shx_path p;
 	struct shx_req q;
 	struct shx_rep rep = { 0 };
+	struct shx_fdent *e;
 	int r = shx_classify(dirfd, path, &p);
 
+	if (r == 0 && (flags & AT_EMPTY_PATH) && shx_empty(path) && (e = shx_fdtab_get(dirfd))) {
+		p.start = e->ino; /* the fd's own inode */
+		p.path[0] = 0;
+		r = 1;
+	}
 	if (r == 0)
 		return REAL(faccessat)(dirfd, path, mode, flags);
 	if (r > 0) {
