@@ -203,6 +203,44 @@ SHX_EXPORT struct dirent64 *readdir64(DIR *dir)
 }
 #endif
 
+/* readdir_r: the entry goes to the caller's buffer; 0 or the error. */
+static int entry_r(struct shx_dir *d, struct dirent *entry, struct dirent **result)
+{
+	struct shx_dirent de;
+	int saved = errno, r = 0;
+
+	pthread_mutex_lock(&d->lock);
+	errno = 0;
+	*result = NULL;
+	if (next_entry(d, &de)) {
+		FILL_DIRENT(entry, &de);
+		*result = entry;
+	} else {
+		r = errno;
+	}
+	pthread_mutex_unlock(&d->lock);
+	errno = saved;
+	return r;
+}
+
+SHX_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
+{
+	struct shx_dir *d = ours(dir);
+
+	return d ? entry_r(d, entry, result) : REAL(readdir_r)(dir, entry, result);
+}
+
+#ifdef __GLIBC__
+SHX_EXPORT int readdir64_r(DIR *dir, struct dirent64 *entry, struct dirent64 **result)
+{
+	struct shx_dir *d = ours(dir);
+
+	if (!d)
+		return REAL(readdir64_r)(dir, entry, result);
+	return entry_r(d, (struct dirent *)entry, (struct dirent **)result);
+}
+#endif
+
 SHX_EXPORT int closedir(DIR *dir)
 {
 	struct shx_dir *d = ours(dir);

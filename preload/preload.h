@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
 #include <semaphore.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "proto.h"
 
 #ifdef __GLIBC__
+#include <fts.h>
 #define WRAP_GLIBC WRAP
 #else
 #define WRAP_GLIBC(ret, name, params)
@@ -112,6 +115,9 @@ int shx_request(struct shx_req *q, struct shx_rep *p, int *fd, int fd_flags);
  * fd's real stat, enters it in the table and fills *a if it is ours;
  * NULL if it is not. */
 struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_attr *a);
+/* Enters fd, an fd of object ino with status flags fl (F_GETFL), in the
+ * table, and holds the object. */
+void shx_fd_adopt(int fd, uint64_t ino, int fl);
 
 /* names.c: "/dev/shm/" PREFIX NAME by glibc's rules for shm_open and
  * sem_open names (__shm_get_name), or -errno */

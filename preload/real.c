@@ -204,9 +204,7 @@ struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_att
 {
 	static struct shx_fdent vfork_entry;
 	char proc[64], link[64];
-	struct shx_req q;
 	ssize_t n;
-	int fl;
 
 	if (!S_ISREG(st->st_mode) || st->st_nlink != 0 || major(st->st_dev) != 0)
 		return NULL;
@@ -221,11 +219,20 @@ struct shx_fdent *shx_fd_recognise(int fd, const struct stat *st, struct shx_att
 		return NULL;
 	if (shx_conn_vforked()) /* the table is the parent's */
 		return &vfork_entry;
-	shx_req_init(&q, SHX_OP_HOLD, NULL);
-	q.ino = st->st_ino;
-	shx_notify(&q);
-	fl = fcntl(fd, F_GETFL);
-	shx_fdtab_set(fd, st->st_ino, (fl & O_APPEND ? SHX_FD_APPEND : 0) |
-					  ((fl & O_ACCMODE) != O_RDONLY ? SHX_FD_WRITE : 0));
+	shx_fd_adopt(fd, st->st_ino, fcntl(fd, F_GETFL));
 	return shx_fdtab_get(fd);
+}
+
+void shx_fd_adopt(int fd, uint64_t ino, int fl)
+{
+	struct shx_req q;
+
+	if (fl < 0 || shx_conn_vforked())
+		return;
+	shx_req_init(&q, SHX_OP_HOLD, NULL);
+	q.ino = ino;
+	shx_notify(&q);
+	shx_fdtab_set(fd, ino, (fl & O_APPEND ? SHX_FD_APPEND : 0) |
+				       ((fl & O_ACCMODE) != O_RDONLY && !(fl & O_PATH) ? SHX_FD_WRITE
+										   : 0));
 }

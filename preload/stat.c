@@ -291,3 +291,20 @@ SHX_EXPORT int access(const char *path, int mode)
 {
 	return faccessat(AT_FDCWD, path, mode, 0);
 }
+
+/* glibc's euidaccess calls its internal access when the ids agree, and
+ * does its own mode arithmetic on an internal stat when they do not:
+ * for a managed path, the manager checks with the effective ids. */
+SHX_EXPORT int euidaccess(const char *path, int mode)
+{
+	struct shx_path p;
+
+	if (shx_unmanaged(AT_FDCWD, path) || shx_classify(AT_FDCWD, path, &p) <= 0)
+		return REAL(euidaccess)(path, mode);
+	return faccessat(AT_FDCWD, path, mode, AT_EACCESS);
+}
+
+SHX_EXPORT int eaccess(const char *path, int mode)
+{
+	return euidaccess(path, mode);
+}
