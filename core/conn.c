@@ -130,7 +130,8 @@ static int connect_once(const char *sock, const char *shmemd)
 		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		/* the raw call: the library's own connect() is a wrapper */
+		if (syscall(SYS_connect, fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			break;
 		r = -errno;
 		sys_close(fd);
@@ -158,7 +159,8 @@ static int connect_once(const char *sock, const char *shmemd)
 	return r < 0 ? r : fd;
 }
 
-static char sock_path[SHX_PATH_MAX], placeholder[SHX_PATH_MAX];
+static char sock_path[SHX_PATH_MAX], placeholder[SHX_PATH_MAX], nodes[SHX_PATH_MAX];
+static size_t nodes_len;
 static const char *shmemd_path;
 static atomic_int my_pid; /* the process these connections belong to */
 
@@ -173,10 +175,14 @@ void shx_conn_init(const char *shmemd)
 {
 	atomic_store(&my_pid, getpid());
 	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0 ||
-	    shx_socket_dir(sock_path, placeholder, sizeof(placeholder) - 6) < 0)
+	    shx_socket_dir(sock_path, placeholder, sizeof(placeholder) - 8) < 0) {
 		sock_path[0] = placeholder[0] = 0;
-	else
+	} else {
+		nodes_len = strlen(placeholder) + 7;
+		memcpy(nodes, placeholder, nodes_len - 7);
+		memcpy(nodes + nodes_len - 7, "/nodes/", 8);
 		strcat(placeholder, "/empty");
+	}
 	shmemd_path = shmemd;
 }
 
@@ -185,7 +191,14 @@ const char *shx_conn_placeholder(void)
 	return placeholder;
 }
 
-/* How long to poll for an answer before sleeping in recvmsg.  A manager
+const char *shx_conn_nodes(size_t *len)
+{
+	*len = nodes_len;
+	return nodes;
+}
+
+/* How long to poll for an answer before sleeping in recvmsg (the raw
+ * call: the library's own recvmsg is a wrapper).  A manager
  * answers in a few microseconds, but waking a sleeping thread on another
  * CPU costs tens (60 us on the VMs we measured): polling briefly makes a
  * round trip some fifteen times cheaper.  Pointless with one CPU. */
@@ -210,7 +223,8 @@ static ssize_t recv_reply(int sock, struct msghdr *mh)
 		int64_t deadline = mono_ns() + SPIN_NS;
 
 		for (unsigned i = 0;; i++) {
-			got = recvmsg(sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
+			got = syscall(SYS_recvmsg, sock, mh,
+				      MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (got >= 0 || (errno != EAGAIN && errno != EINTR))
 				return got;
 			/* the manager may be waiting for this very CPU */
@@ -220,7 +234,7 @@ static ssize_t recv_reply(int sock, struct msghdr *mh)
 		}
 	}
 	do
-		got = recvmsg(sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
+		got = syscall(SYS_recvmsg, sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
 	while (got < 0 && errno == EINTR);
 	return got;
 }

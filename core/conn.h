@@ -46,6 +46,9 @@ int shx_conn_vforked(void);
 void shx_conn_init(const char *shmemd);
 /* The manager's empty directory, behind every managed directory fd. */
 const char *shx_conn_placeholder(void);
+/* "<socket dir>/nodes/", where the real nodes of FIFOs, devices and
+ * sockets are (named by inode number); its length in *len (0: none). */
+const char *shx_conn_nodes(size_t *len);
 /* A round trip on a connection of the caller's own (from shx_connect). */
 int shx_call_on(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
 

@@ -260,8 +260,28 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 	return ip;
 }
 
+/* FIFOs, devices and sockets: files the kernel must open (or bind) */
+static int special(mode_t mode)
+{
+	return S_ISFIFO(mode) || S_ISCHR(mode) || S_ISBLK(mode) || S_ISSOCK(mode);
+}
+
+int ns_node_path(const struct ns *ns, const struct ns_inode *ip, char *buf, size_t cap)
+{
+	int n;
+
+	if (!ns->nodes[0])
+		return -EPERM;
+	n = snprintf(buf, cap, "%s/%llu", ns->nodes, (unsigned long long)ip->ino);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
 static void free_inode(struct ns *ns, struct ns_inode *ip)
 {
+	char node[SHX_PATH_MAX];
+
+	if (special(ip->mode) && ns_node_path(ns, ip, node, sizeof(node)) == 0)
+		unlink(node);
 	iunhash(ns, ip);
 	ns->size_used -= ip->charged;
 	ns->inodes_used--;
@@ -712,9 +732,18 @@ int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
 	/* A directory's fd is a placeholder: a real, empty directory, so
 	 * that read() gives EISDIR and fchdir() has something to enter; the
 	 * client lists the managed directory itself. */
-	if (S_ISDIR(ip->mode))
+	if (S_ISDIR(ip->mode)) {
 		fd = open(ns->placeholder, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & O_PATH));
-	else {
+	} else if (special(ip->mode)) {
+		/* the client opens the real node itself through this O_PATH
+		 * fd, so that a FIFO's open blocks in the client, not here */
+		char node[SHX_PATH_MAX];
+		int r = ns_node_path(ns, ip, node, sizeof(node));
+
+		if (r < 0)
+			return r;
+		fd = open(node, O_PATH | O_CLOEXEC);
+	} else {
 		snprintf(path, sizeof(path), "%d", ip->memfd);
 		fd = openat(ns->procfd, path, (flags & keep) | O_CLOEXEC);
 	}
@@ -831,7 +860,9 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 		a->ctime_ns = ip->ctime_ns;
 	} else {
 		/* tmpfs: a directory's size grows by BOGO_DIRENT_SIZE per entry */
-		a->size = (ip->nentries + 2) * 20;
+		if (S_ISDIR(ip->mode))
+			a->size = (ip->nentries + 2) * 20;
+		a->rdev = ip->rdev;
 		a->atime_ns = ip->atime_ns;
 		a->mtime_ns = ip->mtime_ns;
 		a->ctime_ns = ip->ctime_ns;
@@ -964,6 +995,104 @@ int ns_mkdir(struct ns *ns, const struct shx_cred *cr, uint64_t start, const cha
 		return -EEXIST;
 	/* vfs_mkdir: only the permission bits and the sticky bit */
 	return mknod_at(ns, cr, &nd, S_IFDIR | (mode & 01777), &ip);
+}
+
+/* do_mknodat, may_mknod, vfs_mknod, shmem_mknod */
+int ns_mknod(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	     mode_t mode, uint64_t rdev, struct ns_inode **ipp)
+{
+	char node[SHX_PATH_MAX];
+	struct nameidata nd;
+	struct ns_inode *ip;
+	int r;
+
+	switch (mode & S_IFMT) {
+	case 0:
+		mode |= S_IFREG;
+		break;
+	case S_IFREG:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	case S_IFDIR:
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+	r = walk(ns, cr, start, path, &nd, WALK_PARENT);
+	if (r < 0)
+		return r;
+	if (!nd.last || nd.inode)
+		return -EEXIST;
+	if (nd.trailing) /* filename_create: a trailing slash asks for a directory */
+		return -ENOENT;
+	if (!nd.dir->nlink)
+		return -ENOENT;
+	r = permission(cr, nd.dir, MAY_WRITE | MAY_EXEC); /* may_create */
+	if (r < 0)
+		return r;
+	if ((S_ISCHR(mode) || S_ISBLK(mode)) && cr->uid != 0) /* CAP_MKNOD */
+		return -EPERM;
+	if (special(mode) && !ns->nodes[0])
+		return -EPERM;
+	r = mknod_at(ns, cr, &nd, mode & (S_IFMT | 07777), &ip);
+	if (r < 0)
+		return r;
+	ip->rdev = S_ISCHR(mode) || S_ISBLK(mode) ? rdev : 0;
+	/* the real node: a socket's is made by the client's bind */
+	if (special(mode) && !S_ISSOCK(mode)) {
+		r = ns_node_path(ns, ip, node, sizeof(node));
+		if (r == 0 && mknod(node, (mode & S_IFMT) | 0600, ip->rdev) < 0)
+			r = -errno;
+		if (r < 0) {
+			struct ns_dentry *d = d_lookup(ns, nd.dir, nd.last, nd.lastlen);
+
+			d_delete(ns, d);
+			ip->nlink = 0;
+			free_inode(ns, ip);
+			return r == -EEXIST ? -EIO : r;
+		}
+	}
+	*ipp = ip;
+	return 0;
+}
+
+int ns_find_socket(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		   struct ns_inode **ipp)
+{
+	struct ns_inode *ip;
+	int r = ns_lookup(ns, cr, start, path, 1, &ip);
+
+	if (r == 0)
+		r = permission(cr, ip, MAY_WRITE);
+	if (r == 0 && !S_ISSOCK(ip->mode))
+		r = -ECONNREFUSED;
+	if (r == 0)
+		*ipp = ip;
+	return r;
+}
+
+int ns_set_nodes(struct ns *ns, const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (strlen(dir) >= sizeof(ns->nodes))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	/* what a manager before us left (it held the lock, and is gone) */
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	strcpy(ns->nodes, dir);
+	return 0;
 }
 
 int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,

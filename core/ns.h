@@ -42,10 +42,11 @@ struct ns_inode {
 	uint64_t charged;  /* bytes reserved against the size limit */
 	uint32_t holders;  /* client connections holding it open */
 	int linkable;	   /* an O_TMPFILE inode that linkat may give a name */
-	char *target;	   /* symlinks: where it points */
+	char *target;	   /* symlinks: where it points; sockets: the name they were bound by */
 	pid_t creator_pid;
 	int64_t created_ns;
 	int64_t atime_ns, mtime_ns, ctime_ns; /* directories only: files use the memfd's */
+	uint64_t rdev;	   /* character and block devices */
 	struct ns_dentry *dentry; /* one of its names, for listings; NULL once unlinked */
 	struct ns_inode *hnext;	  /* ino hash chain */
 	/* directories */
@@ -68,6 +69,8 @@ struct ns_mount {
 struct ns {
 	struct shx_config cfg;
 	const char *placeholder; /* an empty directory: the fd behind an open directory */
+	char nodes[SHX_PATH_MAX]; /* where FIFOs, devices and sockets have their real
+				     nodes, named by inode number; "" for none */
 	int procfd;		 /* /proc/self/fd */
 	char escape[SHX_PATH_MAX]; /* the real path of the last -SHX_EESCAPE */
 	struct ns_mount mounts[SHX_MNT_MAX];
@@ -111,6 +114,21 @@ int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 	       const struct shx_req *q);
 int ns_mkdir(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	     mode_t mode);
+/* Where FIFOs, devices and sockets get their real nodes (a private
+ * directory of the manager's, emptied here); without one, mknod of them
+ * fails with EPERM. */
+int ns_set_nodes(struct ns *ns, const char *dir);
+/* mknod(2), mkfifo: a regular file, FIFO, socket or device node; the real
+ * node behind it is made too (a socket's is left to the client's bind).
+ * *ipp is the new inode. */
+int ns_mknod(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+	     mode_t mode, uint64_t rdev, struct ns_inode **ipp);
+/* The real node behind a FIFO, device or socket, into buf. */
+int ns_node_path(const struct ns *ns, const struct ns_inode *ip, char *buf, size_t cap);
+/* connect(2)'s lookup of a socket (unix_find_bsd): write permission, then
+ * ECONNREFUSED for anything but a socket. */
+int ns_find_socket(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
+		   struct ns_inode **ipp);
 /* linkat(2): a new name for a file, in the same mount */
 int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
 	    uint64_t start2, const char *to, int follow);

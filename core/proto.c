@@ -127,6 +127,7 @@ static void put_attr(struct cur *c, const struct shx_attr *a)
 	put(c, a->atime_ns, 8);
 	put(c, a->mtime_ns, 8);
 	put(c, a->ctime_ns, 8);
+	put(c, a->rdev, 8);
 }
 
 static void get_attr(struct cur *c, struct shx_attr *a)
@@ -142,6 +143,7 @@ static void get_attr(struct cur *c, struct shx_attr *a)
 	a->atime_ns = get(c, 8);
 	a->mtime_ns = get(c, 8);
 	a->ctime_ns = get(c, 8);
+	a->rdev = get(c, 8);
 }
 
 size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap)
@@ -382,6 +384,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
+		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

@@ -19,7 +19,7 @@
 #define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
 #define SHX_REQ_MAX (SHX_HDR_LEN + 56 + 2 * SHX_PATH_MAX)
 #define SHX_DATA_MAX 32768
-#define SHX_REP_HEAD 100 /* a reply's fixed part; its data follows */
+#define SHX_REP_HEAD 108 /* a reply's fixed part; its data follows */
 #define SHX_REP_MAX (SHX_REP_HEAD + SHX_DATA_MAX)
 
 enum shx_op {
@@ -46,6 +46,11 @@ enum shx_op {
 	SHX_OP_READLINK,  /* path -> data: the target */
 	SHX_OP_STATFS,	  /* path, or ino alone -> data: one shx_stats record */
 	SHX_OP_REALPATH,  /* path -> data: the path with symlinks, "." and ".." resolved */
+	/* /tmp as a complete tmpfs: special files */
+	SHX_OP_MKNOD,	  /* path, mode (umask applied), size: rdev, path2: a socket's
+			     bind name -> data: the node's real path */
+	SHX_OP_SOCKET,	  /* flags SHX_SOCK_CONNECT: path -> data: the socket's real path;
+			     SHX_SOCK_NAME: ino -> data: the name it was bound by */
 	SHX_OP_MAX
 };
 
@@ -62,6 +67,10 @@ enum shx_op {
 
 /* SHX_OP_RESERVE flags */
 #define SHX_RESERVE_PARTIAL 0x1 /* grant as much as is free, like a short write */
+
+/* SHX_OP_SOCKET flags */
+#define SHX_SOCK_CONNECT 0x1
+#define SHX_SOCK_NAME 0x2
 
 /* SHX_OP_SETATTR: what to change (notify_change's ATTR_*) */
 #define SHX_SET_MODE 0x01
@@ -85,6 +94,7 @@ struct shx_attr {
 	uint64_t size;
 	uint64_t blocks; /* 512-byte units */
 	int64_t atime_ns, mtime_ns, ctime_ns;
+	uint64_t rdev; /* character and block devices */
 };
 
 struct shx_req {

@@ -143,6 +143,71 @@ SHX_EXPORT int mkdir(const char *path, mode_t mode)
 	return mkdirat(AT_FDCWD, path, mode);
 }
 
+/* --- mknod, mkfifo ------------------------------------------------------ */
+
+/* mknod(2) of a managed path: a regular file, FIFO, socket or device node
+ * (the manager checks the type first, as may_mknod does). */
+int shx_mknod(struct shx_path *p, mode_t mode, dev_t dev, char *node, size_t cap)
+{
+	char path[SHX_PATH_MAX];
+	struct shx_rep rep = { .data = (uint8_t *)(node ? node : path),
+			       .datacap = (node ? cap : sizeof(path)) - 1 };
+	struct shx_req q;
+	int r;
+
+	shx_req_init(&q, SHX_OP_MKNOD, p);
+	q.mode = (mode & S_IFMT) | (mode & ~shx_umask() & 07777);
+	q.size = dev;
+	r = shx_request_path(&q, &rep, p);
+	if (r == 0 && node)
+		node[rep.datalen] = 0;
+	return r;
+}
+
+SHX_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
+{
+	struct shx_path p;
+	int r = shx_classify(dirfd, path, &p);
+
+	if (r == 0)
+		return REAL(mknodat)(dirfd, path, mode, dev);
+	if (r > 0) {
+		r = shx_mknod(&p, mode, dev, NULL, 0);
+		if (r == -SHX_EESCAPE)
+			return REAL(mknodat)(dirfd, p.path, mode, dev);
+	}
+	return shx_ret(r);
+}
+
+SHX_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)
+{
+	return mknodat(AT_FDCWD, path, mode, dev);
+}
+
+/* glibc's mkfifo calls its internal mknodat */
+SHX_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
+{
+	return mknodat(dirfd, path, (mode & 07777) | S_IFIFO, 0);
+}
+
+SHX_EXPORT int mkfifo(const char *path, mode_t mode)
+{
+	return mknodat(AT_FDCWD, path, (mode & 07777) | S_IFIFO, 0);
+}
+
+#ifdef __GLIBC__
+/* binaries built against glibc before 2.33 */
+SHX_EXPORT int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev)
+{
+	return mknodat(AT_FDCWD, path, mode, *dev);
+}
+
+SHX_EXPORT int __xmknodat(int ver, int dirfd, const char *path, mode_t mode, dev_t *dev)
+{
+	return mknodat(dirfd, path, mode, *dev);
+}
+#endif
+
 /* The managed fd a "/proc/self/fd/N" (or /proc/PID/fd/N, ours) names. */
 static struct shx_fdent *proc_fd(const char *path)
 {

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -64,6 +65,37 @@ int shx_request_path(struct shx_req *q, struct shx_rep *rep, struct shx_path *p)
 	return r;
 }
 
+/* The open of a FIFO or device: fd (O_PATH) is replaced by the node
+ * opened with flags. */
+static int reopen_node(int fd, int flags)
+{
+	char proc[32];
+	int nfd, r = 0;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	nfd = REAL(openat)(AT_FDCWD, proc,
+			   flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_DIRECTORY));
+	if (nfd < 0)
+		r = -errno;
+	else if (REAL(dup3)(nfd, fd, flags & O_CLOEXEC) < 0)
+		r = -errno;
+	if (nfd >= 0)
+		syscall(SYS_close, nfd);
+	if (r < 0)
+		syscall(SYS_close, fd);
+	return r;
+}
+
+/* An open that failed after the manager opened: its hold goes. */
+static void cancel_open(uint64_t ino)
+{
+	struct shx_req q;
+
+	shx_req_init(&q, SHX_OP_CLOSE, NULL);
+	q.ino = ino;
+	shx_notify(&q);
+}
+
 int shx_open(struct shx_path *path, int flags, mode_t mode)
 {
 	return shx_open_ino(path, flags, mode, NULL);
@@ -86,14 +118,26 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 		return r;
 	if (ino)
 		*ino = p.attr.ino;
+	/* A FIFO or device: the manager sent an O_PATH fd of the real node,
+	 * which is opened here, with the caller's flags -- a FIFO's open
+	 * blocks in this process, as it would on tmpfs -- and at the same fd
+	 * number, the lowest free one. */
+	if (!S_ISREG(p.attr.mode) && !S_ISDIR(p.attr.mode) && !S_ISLNK(p.attr.mode) &&
+	    !(flags & O_PATH)) {
+		r = reopen_node(fd, flags);
+		if (r < 0) {
+			cancel_open(p.attr.ino);
+			return r;
+		}
+	}
 	/* a vfork child's fds are not its parent's: its table is left alone
 	 * (the image it execs adopts the fd) */
 	if (shx_conn_vforked())
 		return fd;
-	fl = S_ISDIR(p.attr.mode) ? SHX_FD_DIR : 0;
+	fl = S_ISDIR(p.attr.mode) ? SHX_FD_DIR : S_ISREG(p.attr.mode) ? 0 : SHX_FD_SPECIAL;
 	if (flags & O_APPEND)
 		fl |= SHX_FD_APPEND;
-	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH))
+	if ((flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH) && !(fl & SHX_FD_SPECIAL))
 		fl |= SHX_FD_WRITE;
 	shx_fdtab_set(fd, p.attr.ino, fl);
 	/* what the object has paid for already (a new one: some credit) */

@@ -15,6 +15,7 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -122,6 +123,10 @@ void shx_fd_adopt(int fd, uint64_t ino, int fl);
 /* names.c: "/dev/shm/" PREFIX NAME by glibc's rules for shm_open and
  * sem_open names (__shm_get_name), or -errno */
 int shx_shm_name(const char *name, const char *prefix, struct shx_path *p);
+
+/* names.c: mknod of a managed path; the node's real path (a socket binds
+ * there) into node, cap bytes, if node is not NULL */
+int shx_mknod(struct shx_path *p, mode_t mode, dev_t dev, char *node, size_t cap);
 
 /* open.c */
 /* fd or -errno; on -SHX_EESCAPE p->path becomes the real path */

@@ -25,6 +25,7 @@ void shx_attr_to_stat(const struct shx_attr *a, struct stat *st)
 	st->st_nlink = a->nlink;
 	st->st_uid = a->uid;
 	st->st_gid = a->gid;
+	st->st_rdev = a->rdev;
 	st->st_size = a->size;
 	st->st_blksize = 4096;
 	st->st_blocks = a->blocks;
@@ -224,6 +225,8 @@ static void attr_to_statx(const struct shx_attr *a, struct statx *sx)
 	sx->stx_mtime = stx_time(a->mtime_ns);
 	sx->stx_dev_major = major(a->dev);
 	sx->stx_dev_minor = minor(a->dev);
+	sx->stx_rdev_major = major(a->rdev);
+	sx->stx_rdev_minor = minor(a->rdev);
 }
 
 SHX_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)

@@ -411,6 +411,57 @@ static int do_statfs(struct client *c, const struct shx_req *q, struct shx_rep *
 	return r < 0 ? r : do_stats(c, q, p, fd);
 }
 
+/* mknod: the new node's real path comes back, for a socket to bind to */
+static int do_mknod(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ns_inode *ip;
+	char node[SHX_PATH_MAX];
+	int r = ns_mknod(ns, &c->cred, q->ino, q->path, q->mode, q->size, &ip);
+
+	if (r < 0)
+		return r;
+	/* getsockname says what bind was given, whatever became of the name */
+	if (S_ISSOCK(ip->mode) && q->path2len && !(ip->target = strdup(q->path2))) {
+		ns_unlink(ns, &c->cred, q->ino, q->path, 0);
+		return -ENOMEM;
+	}
+	if (ns_node_path(ns, ip, node, sizeof(node)) == 0 && strlen(node) <= p->datacap) {
+		p->datalen = strlen(node);
+		memcpy(p->data, node, p->datalen);
+	}
+	return ns_getattr(ns, ip, &p->attr);
+}
+
+/* connect's lookup of a socket (its real path), or a bound socket's name */
+static int do_socket(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ns_inode *ip = NULL;
+	char node[SHX_PATH_MAX];
+	const char *out = node;
+	int r;
+
+	if (q->flags == SHX_SOCK_CONNECT) {
+		r = ns_find_socket(ns, &c->cred, q->ino, q->path, &ip);
+		if (r == 0)
+			r = ns_node_path(ns, ip, node, sizeof(node));
+	} else if (q->flags == SHX_SOCK_NAME) {
+		ip = iget(c, q->ino);
+		r = ip && S_ISSOCK(ip->mode) && ip->target ? 0 : -ESTALE;
+		out = r == 0 ? ip->target : node;
+	} else {
+		r = -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if (strlen(out) > p->datacap)
+		return -ENAMETOOLONG;
+	p->datalen = strlen(out);
+	memcpy(p->data, out, p->datalen);
+	return 0;
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
@@ -420,6 +471,8 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_MKDIR] = do_mkdir,     [SHX_OP_LINK] = do_link,	      [SHX_OP_CHDIR] = do_chdir,
 	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink, [SHX_OP_STATFS] = do_statfs,
 	[SHX_OP_REALPATH] = do_chdir,
+	/* /tmp as a complete tmpfs */
+	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,
 };
 
 /* --- connections --------------------------------------------------------- */
@@ -562,7 +615,8 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 		client_end(c);
 		return;
 	}
-	if (shx_req_decode(in, n, &q) < 0 || (!c->greeted && q.op != SHX_OP_HELLO)) {
+	if (shx_req_decode(in, n, &q) < 0 || (!c->greeted && q.op != SHX_OP_HELLO) ||
+	    !handlers[q.op]) {
 		shx_log("pid %d: malformed request (%zd bytes), closing its connection",
 			(int)c->cred.pid, n);
 		client_end(c);

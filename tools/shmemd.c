@@ -133,9 +133,9 @@ int main(int argc, char **argv)
 	struct shx_config cfg;
 	struct server srv;
 	char sock[SHX_PATH_MAX], dir[SHX_PATH_MAX], lockpath[SHX_PATH_MAX + 16];
-	char placeholder[SHX_PATH_MAX + 16], err[256] = "";
+	char placeholder[SHX_PATH_MAX + 16], nodes[SHX_PATH_MAX + 16], err[256] = "";
 	const char *pidfile = NULL;
-	int daemon = 0, ready = -1, lockfd, lfd, o, r;
+	int daemon = 0, ready = -1, lockfd, lfd, o, r, e;
 	const struct shx_mount *mnts;
 
 	drop_preload(argv);
@@ -202,6 +202,10 @@ int main(int argc, char **argv)
 	r = server_init(&srv, &cfg, placeholder, lfd);
 	for (int i = 1, n = shx_mounts(&mnts); r == 0 && i < n; i++)
 		r = ns_add_mount(&srv.ns, mnts[i].prefix);
+	/* the real nodes of FIFOs, devices and sockets, beside the socket */
+	snprintf(nodes, sizeof(nodes), "%s/nodes", dir);
+	if (r == 0 && (e = ns_set_nodes(&srv.ns, nodes)) < 0)
+		shx_log("%s: %s: no FIFOs, devices or sockets", nodes, strerror(-e));
 	if (r < 0) {
 		shx_log("cannot start: %s", strerror(-r));
 		return 1;

@@ -1480,6 +1480,145 @@ START_TEST(many_files)
 }
 END_TEST
 
+/* --- special files: mknod, FIFOs, devices, sockets -------------------------- */
+
+static char nodes[80];
+
+static void setup_nodes(void)
+{
+	setup();
+	snprintf(nodes, sizeof(nodes), "%s.nodes", placeholder);
+	ck_assert_int_eq(ns_set_nodes(&ns, nodes), 0);
+}
+
+static void stop_nodes(void)
+{
+	stop();
+	rmdir(nodes);
+}
+
+/* may_mknod's type check comes before the walk; then filename_create's
+ * EEXIST before its ENOENT for a trailing slash; then may_create; then
+ * CAP_MKNOD for devices. */
+static const struct {
+	const char *path;
+	mode_t mode;
+	const struct shx_cred *cr;
+	int want;
+} mknod_cases[] = {
+	{ "/dev/shm/nodir/x", S_IFDIR | 0755, &ROOT, -EPERM },
+	{ "/dev/shm/nodir/x", 0170000 | 0644, &ROOT, -EINVAL },
+	{ "/dev/shm/nodir/x", S_IFIFO | 0644, &ROOT, -ENOENT },
+	{ "/dev/shm/file", S_IFIFO | 0644, &ROOT, -EEXIST },
+	{ "/dev/shm/file/", S_IFIFO | 0644, &ROOT, -EEXIST },
+	{ "/dev/shm/new/", S_IFIFO | 0644, &ROOT, -ENOENT },
+	{ "/dev/shm", S_IFIFO | 0644, &ROOT, -EEXIST },
+	{ "/dev/shm/file/x", S_IFIFO | 0644, &ROOT, -ENOTDIR },
+	{ "/dev/shm/fifo", S_IFIFO | 0644, &USER, 0 },
+	{ "/dev/shm/sock", S_IFSOCK | 0755, &USER, 0 },
+	{ "/dev/shm/reg", 0644, &USER, 0 }, /* type 0: a regular file */
+	{ "/dev/shm/chr", S_IFCHR | 0644, &USER, -EPERM },
+	{ "/dev/shm/chr", S_IFCHR | 0644, &ROOT, 0 },
+	{ "/dev/shm/blk", S_IFBLK | 0600, &ROOT, 0 },
+};
+
+START_TEST(mknod_table)
+{
+	struct ns_inode *ip = NULL;
+	struct shx_attr a;
+	struct stat st;
+	char node[256];
+	int r = ns_mknod(&ns, mknod_cases[_i].cr, 0, mknod_cases[_i].path, mknod_cases[_i].mode,
+			 makedev(1, 3), &ip), want = mknod_cases[_i].want;
+
+	/* a device's real node needs the test itself to have CAP_MKNOD */
+	if (want == 0 && (S_ISCHR(mknod_cases[_i].mode) || S_ISBLK(mknod_cases[_i].mode)) &&
+	    geteuid() != 0)
+		want = -EPERM;
+	ck_assert_msg(r == want, "%s %o: %d", mknod_cases[_i].path, mknod_cases[_i].mode, r);
+	if (r < 0)
+		return;
+	ck_assert_int_eq(ns_getattr(&ns, ip, &a), 0);
+	if (!(mknod_cases[_i].mode & S_IFMT))
+		ck_assert_uint_eq(a.mode, S_IFREG | 0644);
+	else
+		ck_assert_uint_eq(a.mode, mknod_cases[_i].mode);
+	ck_assert_uint_eq(a.uid, mknod_cases[_i].cr->uid);
+	ck_assert_uint_eq(a.nlink, 1);
+	ck_assert_uint_eq(a.size, 0);
+	ck_assert_uint_eq(a.rdev, S_ISCHR(a.mode) || S_ISBLK(a.mode) ? makedev(1, 3) : 0);
+	/* FIFOs and devices have their real node; a socket's is its binder's */
+	if (S_ISREG(a.mode))
+		return;
+	ck_assert_int_eq(ns_node_path(&ns, ip, node, sizeof(node)), 0);
+	if (S_ISSOCK(a.mode)) {
+		ck_assert_int_eq(stat(node, &st), -1);
+	} else {
+		ck_assert_int_eq(stat(node, &st), 0);
+		ck_assert_uint_eq(st.st_mode & S_IFMT, a.mode & S_IFMT);
+		ck_assert_uint_eq(st.st_rdev, a.rdev);
+	}
+	/* the real node goes with the inode */
+	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, mknod_cases[_i].path, 0), 0);
+	ck_assert_int_eq(stat(node, &st), -1);
+}
+END_TEST
+
+/* A FIFO opens as an O_PATH fd of its real node, whatever the flags; the
+ * client opens that. */
+START_TEST(fifo_open)
+{
+	struct ns_inode *ip = NULL, *op = NULL;
+	struct stat st;
+	int fd;
+
+	ck_assert_int_eq(ns_mknod(&ns, &ROOT, 0, "/dev/shm/p", S_IFIFO | 0600, 0, &ip), 0);
+	ck_assert_int_eq(ns_open(&ns, &USER, 0, "/dev/shm/p", O_RDONLY, 0, &op), -EACCES);
+	ck_assert_int_eq(ns_open(&ns, &ROOT, 0, "/dev/shm/p", O_WRONLY | O_TRUNC, 0, &op), 0);
+	ck_assert_ptr_eq(op, ip);
+	fd = ns_open_fd(&ns, op, O_WRONLY | O_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_PATH, O_PATH);
+	close(fd);
+	ns_release(&ns, op);
+	ck_assert_int_eq(ns_open(&ns, &ROOT, 0, "/dev/shm/p", O_RDONLY | O_DIRECTORY, 0, &op),
+			 -ENOTDIR);
+}
+END_TEST
+
+/* connect's lookup: the path, write permission, then a socket or
+ * ECONNREFUSED. */
+START_TEST(find_socket)
+{
+	struct ns_inode *ip = NULL, *fp = NULL;
+
+	ck_assert_int_eq(ns_mknod(&ns, &ROOT, 0, "/dev/shm/s", S_IFSOCK | 0755, 0, &ip), 0);
+	ck_assert_int_eq(ns_find_socket(&ns, &ROOT, 0, "/dev/shm/s", &fp), 0);
+	ck_assert_ptr_eq(fp, ip);
+	ck_assert_int_eq(ns_find_socket(&ns, &USER, 0, "/dev/shm/s", &fp), -EACCES);
+	ck_assert_int_eq(ns_find_socket(&ns, &ROOT, 0, "/dev/shm/file", &fp), -ECONNREFUSED);
+	ck_assert_int_eq(ns_find_socket(&ns, &USER, 0, "/dev/shm/file", &fp), -EACCES);
+	ck_assert_int_eq(ns_find_socket(&ns, &ROOT, 0, "/dev/shm/none", &fp), -ENOENT);
+	ck_assert_int_eq(ns_symlink(&ns, &ROOT, "s", 0, "/dev/shm/l"), 0);
+	ck_assert_int_eq(ns_find_socket(&ns, &ROOT, 0, "/dev/shm/l", &fp), 0);
+	ck_assert_ptr_eq(fp, ip);
+}
+END_TEST
+
+/* Without a directory for real nodes there are no FIFOs, devices or
+ * sockets -- but mknod of a regular file still works. */
+START_TEST(mknod_without_nodes)
+{
+	struct ns_inode *ip = NULL;
+
+	ck_assert_int_eq(ns_mknod(&ns, &ROOT, 0, "/dev/shm/p", S_IFIFO | 0600, 0, &ip), -EPERM);
+	ck_assert_int_eq(ns_mknod(&ns, &ROOT, 0, "/dev/shm/r", S_IFREG | 0600, 0, &ip), 0);
+	ck_assert_int_eq(ns_lookup(&ns, &ROOT, 0, "/dev/shm/p", 0, &ip), -ENOENT);
+}
+END_TEST
+
 static Suite *ns_suite(void)
 {
 	Suite *s = suite_create("ns");
@@ -1541,6 +1680,13 @@ static Suite *ns_suite(void)
 	tcase_add_test(tc, nr_inodes_zero_is_unlimited);
 	tcase_add_test(tc, inode_limit);
 	tcase_add_test(tc, inode_limit_counts_the_root);
+	tcase_add_test(tc, mknod_without_nodes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("special");
+	tcase_add_checked_fixture(tc, setup_nodes, stop_nodes);
+	tcase_add_loop_test(tc, mknod_table, 0, N(mknod_cases));
+	tcase_add_test(tc, fifo_open);
+	tcase_add_test(tc, find_socket);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -57,7 +57,7 @@ static void put_le32(uint8_t *p, uint32_t v)
 #define RP_OP 4
 #define RP_HFLAGS 6
 #define RP_STATUS 12
-#define RP_DATALEN 96
+#define RP_DATALEN 104
 
 static struct shx_req make_req(unsigned op, uint16_t hflags, const char *path,
 			       const char *path2)
@@ -247,7 +247,8 @@ START_TEST(rep_layout)
 			  .mode = 0x03030304, .nlink = 0x04040405, .uid = 0x05050506,
 			  .gid = 0x06060607, .size = 0x0707070707070708ULL,
 			  .blocks = 0x0808080808080809ULL, .atime_ns = 0x090909090909090aLL,
-			  .mtime_ns = 0x0a0a0a0a0a0a0a0bLL, .ctime_ns = -2 },
+			  .mtime_ns = 0x0a0a0a0a0a0a0a0bLL, .ctime_ns = -2,
+			  .rdev = 0x0c0c0c0c0c0c0c0dULL },
 		.value = 0x0b0b0b0b0b0b0b0cULL, .datalen = 3, .datacap = 3, .data = data,
 	};
 
@@ -267,6 +268,7 @@ START_TEST(rep_layout)
 	p = w(p, rep.attr.atime_ns, 8);
 	p = w(p, rep.attr.mtime_ns, 8);
 	p = w(p, (uint64_t)rep.attr.ctime_ns, 8);
+	p = w(p, rep.attr.rdev, 8);
 	p = w(p, rep.value, 8);
 	ck_assert_uint_eq(p - want, RP_DATALEN);
 	p = w(p, 3, 4);
@@ -307,6 +309,8 @@ static const struct {
 	{ SHX_OP_READLINK, 0, "/dev/shm/link", "" },
 	{ SHX_OP_STATFS, 0, "/dev/shm", "" },
 	{ SHX_OP_REALPATH, 0, "/dev/shm/a/../b", "" },
+	{ SHX_OP_MKNOD, 0, "/tmp/sock", "sock" },
+	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
 };
 
 /* A new opcode must get a case above. */
@@ -851,7 +855,7 @@ START_TEST(obj_fill_and_iterate)
 	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
 	int count = 0;
 	size_t off = 0;
-	const size_t fixed = 72 + 8 + 4 + 4 + 8 + 2;
+	const size_t fixed = 80 + 8 + 4 + 4 + 8 + 2;
 
 	for (;;) {
 		uint32_t before = p.datalen;
@@ -971,6 +975,7 @@ START_TEST(op_names)
 		[SHX_OP_MKDIR] = "mkdir",     [SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
+		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
