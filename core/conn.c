@@ -252,12 +252,18 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 	int rfd = -1;
 
 	req->id = atomic_fetch_add(&next_id, 1);
-	n = shx_req_encode(req, out, sizeof(out));
+	n = shx_req_encode_head(req, out, sizeof(out));
 	if (n == 0)
 		return -ENAMETOOLONG;
-	while (send(sock, out, n, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			return -errno;
+	{
+		/* the data (an xattr's value) straight from the caller */
+		struct iovec siov[2] = { { out, n }, { (void *)req->data, req->datalen } };
+		struct msghdr smh = { .msg_iov = siov, .msg_iovlen = req->datalen ? 2 : 1 };
+
+		while (syscall(SYS_sendmsg, sock, &smh, MSG_NOSIGNAL) < 0)
+			if (errno != EINTR)
+				return -errno;
+	}
 	if (req->hflags & SHX_HF_NOREPLY)
 		return 0;
 	got = recv_reply(sock, &mh);

@@ -206,8 +206,12 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 	struct stat st;
 	int fd;
 
-	/* shmem_reserve_inode */
-	if (ns->inodes_used >= ns->cfg.nr_inodes) {
+	/* shmem_reserve_inode: an inode's share of the inode space, which
+	 * user.* xattrs take from too */
+	if (ns->inodes_used >= ns->cfg.nr_inodes ||
+	    (ns->cfg.nr_inodes != UINT64_MAX &&
+	     (ns->inodes_used + 1) * NS_BOGO_INODE_SIZE + ns->xattr_space >
+		     ns->cfg.nr_inodes * NS_BOGO_INODE_SIZE)) {
 		*err = -ENOSPC;
 		return NULL;
 	}
@@ -282,6 +286,7 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 
 	if (special(ip->mode) && ns_node_path(ns, ip, node, sizeof(node)) == 0)
 		unlink(node);
+	ns_xattr_free(ns, ip);
 	iunhash(ns, ip);
 	ns->size_used -= ip->charged;
 	ns->inodes_used--;
@@ -370,6 +375,11 @@ static int permission(const struct shx_cred *cr, const struct ns_inode *ip, int 
 	else if (cr->gid == ip->gid)
 		m >>= 3;
 	return (mask & ~m & 7) ? -EACCES : 0;
+}
+
+int ns_permission(const struct shx_cred *cr, const struct ns_inode *ip, int mask)
+{
+	return permission(cr, ip, mask);
 }
 
 static int may_delete(const struct shx_cred *cr, const struct ns_inode *dir,

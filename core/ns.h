@@ -24,6 +24,11 @@ struct shx_cred {
 };
 
 struct ns_inode;
+struct ns_xattr;
+
+/* shmem's BOGO_INODE_SIZE: what an inode takes of the inode space, which
+ * user.* xattrs share (nr_inodes of it) */
+#define NS_BOGO_INODE_SIZE 1024
 
 struct ns_dentry {
 	struct ns_dentry *hnext;	   /* hash chain */
@@ -47,6 +52,7 @@ struct ns_inode {
 	int64_t created_ns;
 	int64_t atime_ns, mtime_ns, ctime_ns; /* directories only: files use the memfd's */
 	uint64_t rdev;	   /* character and block devices */
+	struct ns_xattr *xattrs; /* in name order (core/xattr.c) */
 	struct ns_dentry *dentry; /* one of its names, for listings; NULL once unlinked */
 	struct ns_inode *hnext;	  /* ino hash chain */
 	/* directories */
@@ -76,6 +82,7 @@ struct ns {
 	struct ns_mount mounts[SHX_MNT_MAX];
 	int nmounts;
 	uint64_t size_used, inodes_used, objects;
+	uint64_t xattr_space; /* taken by user.* xattrs of the inode space */
 	struct ns_inode **itab; /* by ino */
 	size_t itab_size;
 	struct ns_dentry **dtab; /* by (parent, name) */
@@ -167,5 +174,21 @@ size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap);
 void ns_each(struct ns *ns, void (*fn)(struct ns_inode *ip, void *arg), void *arg);
 
 int64_t ns_now(void);
+/* generic_permission: mask of 4 (read), 2 (write), 1 (search/exec) */
+int ns_permission(const struct shx_cred *cr, const struct ns_inode *ip, int mask);
+
+/* xattr.c: getxattr, setxattr, listxattr, removexattr of an inode, as
+ * tmpfs does them (the checks of the syscalls themselves -- flags, the
+ * name's length, the value's -- are the caller's).  get and list put
+ * the length in *len; with cap 0 they only measure. */
+int ns_getxattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip, const char *name,
+		void *buf, size_t cap, size_t *len);
+int ns_setxattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip, const char *name,
+		const void *value, size_t size, int flags);
+int ns_removexattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
+		   const char *name);
+int ns_listxattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip, char *buf,
+		 size_t cap, size_t *len);
+void ns_xattr_free(struct ns *ns, struct ns_inode *ip);
 
 #endif

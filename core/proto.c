@@ -148,7 +148,19 @@ static void get_attr(struct cur *c, struct shx_attr *a)
 
 size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap)
 {
+	size_t n = shx_req_encode_head(req, buf, cap);
+
+	if (n == 0 || req->datalen > cap - n)
+		return 0;
+	if (req->datalen)
+		memcpy(buf + n, req->data, req->datalen);
+	return n + req->datalen;
+}
+
+size_t shx_req_encode_head(const struct shx_req *req, uint8_t *buf, size_t cap)
+{
 	struct cur c = { .w = buf, .len = cap };
+	size_t n;
 
 	put_hdr(&c, req->op, req->hflags, req->id);
 	put(&c, req->ino, 8);
@@ -164,14 +176,22 @@ size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap)
 		c.bad = 1;
 	put_str(&c, req->path, req->pathlen);
 	put_str(&c, req->path2, req->path2len);
-	return finish(&c);
+	if (req->datalen > SHX_REQ_DATA_MAX || (req->datalen && !req->data))
+		c.bad = 1;
+	if (req->datalen)
+		put(&c, req->datalen, 4);
+	n = finish(&c);
+	/* the length counts the data that follows */
+	for (size_t i = 0; n && i < 4; i++)
+		buf[i] = (uint8_t)((n + req->datalen) >> (8 * i));
+	return n;
 }
 
 int shx_req_decode(const uint8_t *buf, size_t len, struct shx_req *req)
 {
 	struct cur c = { .r = buf, .len = len };
 
-	if (len < SHX_HDR_LEN || len > SHX_REQ_MAX)
+	if (len < SHX_HDR_LEN || len > SHX_REQ_PACKET_MAX)
 		return -EBADMSG;
 	if (get_hdr(&c, &req->op, &req->hflags, &req->id) < 0 || (req->op & 0x8000))
 		return -EBADMSG;
@@ -186,6 +206,17 @@ int shx_req_decode(const uint8_t *buf, size_t len, struct shx_req *req)
 	req->mtime_ns = get(&c, 8);
 	req->pathlen = get_str(&c, req->path, sizeof(req->path));
 	req->path2len = get_str(&c, req->path2, sizeof(req->path2));
+	req->data = NULL;
+	req->datalen = 0;
+	if (!c.bad && c.off < len) {
+		req->datalen = get(&c, 4);
+		if (req->datalen == 0 || req->datalen > SHX_REQ_DATA_MAX || c.off > len ||
+		    len - c.off != req->datalen)
+			c.bad = 1;
+		else
+			req->data = buf + c.off;
+		c.off = len;
+	}
 	if (c.bad || c.off != len || (req->hflags & ~SHX_HF_NOREPLY))
 		return -EBADMSG;
 	return 0;
@@ -385,6 +416,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
+		[SHX_OP_XATTR] = "xattr",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

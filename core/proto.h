@@ -17,8 +17,10 @@
 #define SHX_PROTO_VERSION 1
 #define SHX_HDR_LEN 12
 #define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
-#define SHX_REQ_MAX (SHX_HDR_LEN + 56 + 2 * SHX_PATH_MAX)
-#define SHX_DATA_MAX 32768
+#define SHX_REQ_DATA_MAX 65536 /* a request's data: an xattr value (XATTR_SIZE_MAX) */
+#define SHX_REQ_MAX (SHX_HDR_LEN + 56 + 2 * SHX_PATH_MAX + 4) /* without its data */
+#define SHX_REQ_PACKET_MAX (SHX_REQ_MAX + SHX_REQ_DATA_MAX)
+#define SHX_DATA_MAX 65536 /* a reply's data (XATTR_LIST_MAX, XATTR_SIZE_MAX) */
 #define SHX_REP_HEAD 108 /* a reply's fixed part; its data follows */
 #define SHX_REP_MAX (SHX_REP_HEAD + SHX_DATA_MAX)
 
@@ -51,6 +53,9 @@ enum shx_op {
 			     bind name -> data: the node's real path */
 	SHX_OP_SOCKET,	  /* flags SHX_SOCK_CONNECT: path -> data: the socket's real path;
 			     SHX_SOCK_NAME: ino -> data: the name it was bound by */
+	SHX_OP_XATTR,	  /* path, or ino alone; flags: SHX_XATTR_*, path2: the name,
+			     mode: XATTR_CREATE/REPLACE, data: the value, aux: room
+			     -> data: value or list, value: its size */
 	SHX_OP_MAX
 };
 
@@ -71,6 +76,14 @@ enum shx_op {
 /* SHX_OP_SOCKET flags */
 #define SHX_SOCK_CONNECT 0x1
 #define SHX_SOCK_NAME 0x2
+
+/* SHX_OP_XATTR flags */
+#define SHX_XATTR_GET 0x1
+#define SHX_XATTR_SET 0x2
+#define SHX_XATTR_LIST 0x3
+#define SHX_XATTR_REMOVE 0x4
+#define SHX_XATTR_OP 0xf
+#define SHX_XATTR_NOFOLLOW 0x10
 
 /* SHX_OP_SETATTR: what to change (notify_change's ATTR_*) */
 #define SHX_SET_MODE 0x01
@@ -108,6 +121,11 @@ struct shx_req {
 	uint32_t aux;
 	uint32_t uid, gid;
 	int64_t atime_ns, mtime_ns;
+	/* bytes after the paths (an xattr's value), only when datalen > 0:
+	 * u32 length, then the bytes; decoded, data points into the packet.
+	 * (Before the paths, so that clearing the fixed part clears them.) */
+	const void *data;
+	uint32_t datalen;
 	uint16_t pathlen; /* without the NUL */
 	uint16_t path2len;
 	char path[SHX_PATH_MAX];
@@ -156,6 +174,10 @@ struct shx_obj {
 };
 
 size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap);
+/* All of a request but its data bytes, which must follow in the same
+ * packet (the header's length counts them); the length written, 0 if it
+ * does not fit or the request is malformed. */
+size_t shx_req_encode_head(const struct shx_req *req, uint8_t *buf, size_t cap);
 int shx_req_decode(const uint8_t *buf, size_t len, struct shx_req *req);
 size_t shx_rep_encode(const struct shx_rep *rep, uint8_t *buf, size_t cap);
 int shx_rep_decode(const uint8_t *buf, size_t len, struct shx_rep *rep);

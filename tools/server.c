@@ -462,6 +462,40 @@ static int do_socket(struct client *c, const struct shx_req *q, struct shx_rep *
 	return 0;
 }
 
+/* getxattr, setxattr, listxattr, removexattr of a path or an inode */
+static int do_xattr(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns *ns = &c->srv->ns;
+	struct ns_inode *ip = NULL;
+	size_t len = 0, cap = q->aux < p->datacap ? q->aux : p->datacap;
+	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path,
+				       !(q->flags & SHX_XATTR_NOFOLLOW), &ip)
+			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
+
+	if (r < 0)
+		return r;
+	switch (q->flags & SHX_XATTR_OP) {
+	case SHX_XATTR_GET:
+		r = ns_getxattr(ns, &c->cred, ip, q->path2, p->data, cap, &len);
+		break;
+	case SHX_XATTR_LIST:
+		r = ns_listxattr(ns, &c->cred, ip, (char *)p->data, cap, &len);
+		break;
+	case SHX_XATTR_SET:
+		return ns_setxattr(ns, &c->cred, ip, q->path2, q->data ? q->data : "", q->datalen,
+				   q->mode);
+	case SHX_XATTR_REMOVE:
+		return ns_removexattr(ns, &c->cred, ip, q->path2);
+	default:
+		return -EINVAL;
+	}
+	if (r == 0) {
+		p->value = len;
+		p->datalen = cap ? len : 0;
+	}
+	return r;
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
@@ -472,7 +506,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink, [SHX_OP_STATFS] = do_statfs,
 	[SHX_OP_REALPATH] = do_chdir,
 	/* /tmp as a complete tmpfs */
-	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,
+	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,   [SHX_OP_XATTR] = do_xattr,
 };
 
 /* --- connections --------------------------------------------------------- */
@@ -600,7 +634,7 @@ static int send_reply(struct client *c, struct shx_rep *p, int fd)
 
 static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 {
-	static uint8_t in[SHX_REQ_MAX + 1];
+	static uint8_t in[SHX_REQ_PACKET_MAX + 1];
 	static uint8_t data[SHX_DATA_MAX];
 	static struct shx_req q;
 	struct client *c = arg;

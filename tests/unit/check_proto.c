@@ -102,6 +102,11 @@ static void assert_req_eq(const struct shx_req *a, const struct shx_req *b)
 	ck_assert_mem_eq(a->path, b->path, a->pathlen + 1u);
 	ck_assert_uint_eq(a->path2len, b->path2len);
 	ck_assert_mem_eq(a->path2, b->path2, a->path2len + 1u);
+	ck_assert_uint_eq(a->datalen, b->datalen);
+	if (a->datalen)
+		ck_assert_mem_eq(a->data, b->data, a->datalen);
+	else
+		ck_assert_ptr_null(b->data);
 }
 
 static struct shx_attr make_attr(uint64_t seed)
@@ -311,6 +316,7 @@ static const struct {
 	{ SHX_OP_REALPATH, 0, "/dev/shm/a/../b", "" },
 	{ SHX_OP_MKNOD, 0, "/tmp/sock", "sock" },
 	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
+	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
 };
 
 /* A new opcode must get a case above. */
@@ -492,9 +498,79 @@ START_TEST(req_length_field_mismatch)
 }
 END_TEST
 
+/* A request's data (an xattr value, NULs and all, up to 64 KiB) follows
+ * the paths: u32 length, then the bytes; encode_head leaves the bytes for
+ * the caller to send after it, with the length counting them. */
+static const size_t data_lens[] = { 1, 2, 7, 4096, SHX_REQ_DATA_MAX };
+
+START_TEST(req_data_round_trip)
+{
+	static uint8_t buf[SHX_REQ_PACKET_MAX], head[SHX_REQ_MAX], value[SHX_REQ_DATA_MAX];
+	static struct shx_req q, d;
+	size_t n, h, len = data_lens[_i];
+
+	for (size_t i = 0; i < len; i++)
+		value[i] = (uint8_t)(i * 7); /* NUL bytes included */
+	q = make_req(SHX_OP_XATTR, 0, "/tmp/f", "user.k");
+	q.data = value;
+	q.datalen = len;
+	n = shx_req_encode(&q, buf, sizeof(buf));
+	ck_assert_uint_eq(n, REQ_LEN(6, 6) + 4 + len);
+	ck_assert_uint_eq(le32(buf), n);
+	ck_assert_int_eq(shx_req_decode(buf, n, &d), 0);
+	assert_req_eq(&q, &d);
+	ck_assert_ptr_eq(d.data, buf + n - len);
+	h = shx_req_encode_head(&q, head, sizeof(head));
+	ck_assert_uint_eq(h, n - len);
+	ck_assert_mem_eq(head, buf, h);
+	/* one byte short of the data does not fit */
+	ck_assert_uint_eq(shx_req_encode(&q, buf, n - 1), 0);
+}
+END_TEST
+
+/* What cannot be data: 1 to 4 stray bytes, a zero length, a length that
+ * disagrees with the packet, more than SHX_REQ_DATA_MAX. */
+START_TEST(req_data_malformed)
+{
+	static uint8_t buf[SHX_REQ_PACKET_MAX + 8], value[SHX_REQ_DATA_MAX + 1];
+	static struct shx_req q;
+	size_t n = valid_req(buf, sizeof(buf), NULL), m;
+
+	for (size_t extra = 1; extra <= 4; extra++) {
+		memset(buf + n, 0, extra);
+		buf[n] = extra == 4 ? 0 : 1;
+		put_le32(buf, n + extra);
+		ck_assert_msg(decode_req(buf, n + extra) == -EBADMSG, "%zu stray bytes", extra);
+	}
+	q = make_req(SHX_OP_XATTR, 0, "/f", "user.k");
+	q.data = value;
+	q.datalen = 5;
+	m = shx_req_encode(&q, buf, sizeof(buf));
+	ck_assert_int_eq(decode_req(buf, m), 0);
+	put_le32(buf + m - 5 - 4, 4);
+	ck_assert_int_eq(decode_req(buf, m), -EBADMSG);
+	put_le32(buf + m - 5 - 4, 6);
+	ck_assert_int_eq(decode_req(buf, m), -EBADMSG);
+	q.datalen = SHX_REQ_DATA_MAX + 1;
+	ck_assert_uint_eq(shx_req_encode(&q, buf, sizeof(buf)), 0);
+	q.datalen = 0;
+	m = shx_req_encode(&q, buf, sizeof(buf));
+	put_le32(buf + m, 0);
+	put_le32(buf, m + 4);
+	ck_assert_int_eq(decode_req(buf, m + 4), -EBADMSG);
+	/* a request as big as a packet can be, its data one byte too many */
+	q = make_req(SHX_OP_XATTR, 0, "", "");
+	m = REQ_LEN(0, 0);
+	ck_assert_uint_eq(shx_req_encode(&q, buf, sizeof(buf)), m);
+	put_le32(buf + m, SHX_REQ_DATA_MAX + 1);
+	put_le32(buf, m + 4 + SHX_REQ_DATA_MAX + 1);
+	ck_assert_int_eq(decode_req(buf, m + 4 + SHX_REQ_DATA_MAX + 1), -EBADMSG);
+}
+END_TEST
+
 START_TEST(req_longer_than_max)
 {
-	static uint8_t buf[SHX_REQ_MAX + 16];
+	static uint8_t buf[SHX_REQ_PACKET_MAX + 16];
 
 	/* a header that claims the oversized length */
 	memset(buf, 0, sizeof(buf));
@@ -976,6 +1052,7 @@ START_TEST(op_names)
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
+		[SHX_OP_XATTR] = "xattr",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
@@ -1001,6 +1078,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, req_cases_cover_every_op);
 	tcase_add_loop_test(tc, req_round_trip, 0, N(req_cases));
 	tcase_add_test(tc, req_round_trip_longest_path);
+	tcase_add_loop_test(tc, req_data_round_trip, 0, N(data_lens));
 	tcase_add_test(tc, req_encode_short_buffer);
 	tcase_add_loop_test(tc, rep_round_trip, 0, N(rep_cases));
 	tcase_add_test(tc, rep_encode_limits);
@@ -1010,6 +1088,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, req_truncated_at_every_length);
 	tcase_add_loop_test(tc, req_length_field_mismatch, 0, N(bad_lengths));
 	tcase_add_test(tc, req_longer_than_max);
+	tcase_add_test(tc, req_data_malformed);
 	tcase_add_loop_test(tc, req_bad_opcode, 0, N(bad_req_ops));
 	tcase_add_loop_test(tc, req_bad_hflags, 0, N(bad_req_hflags));
 	tcase_add_loop_test(tc, req_bad_path_length, 0, 2);
