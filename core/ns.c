@@ -1370,12 +1370,27 @@ static struct ns_mount *mount_of(struct ns *ns, const struct ns_inode *root)
 	return NULL;
 }
 
-/* dcache_readdir over simple_offset: "." is cookie 0, ".." cookie 1, then
- * each entry's offset.  A record's cookie is where to go on after it. */
+/* offset_iterate_dir (simple_offset, as of Linux 6.14): a directory lists
+ * its entries newest first -- the order of its d_children -- and a
+ * listing resumes at the newest entry not newer than where it stopped: an
+ * entry made during a listing is not seen by it, one removed before it was
+ * reached never is, one renamed is new.  A cookie is where to resume:
+ * "." is 0, ".." 1; an entry's position is TOP - its offset, so that
+ * positions grow along a listing; a record's cookie is the position of
+ * what comes after it. */
+#define TOP (UINT64_C(1) << 62)
+
+static uint64_t position(const struct ns_dentry *d)
+{
+	return TOP - d->offset;
+}
+
 int ns_readdir(struct ns *ns, struct ns_inode *dir, uint64_t cookie, struct shx_rep *rep)
 {
-	struct ns_dentry *d;
+	/* Only a removed directory (nlink 0) lists nothing past the dots. */
+	struct ns_dentry *d = dir->nlink ? dir->last : NULL;
 
+	(void)ns;
 	if (!S_ISDIR(dir->mode))
 		return -ENOTDIR;
 	rep->datalen = 0;
@@ -1386,21 +1401,25 @@ int ns_readdir(struct ns *ns, struct ns_inode *dir, uint64_t cookie, struct shx_
 		cookie = 1;
 	}
 	if (cookie == 1) {
-		/* a mount root's ".." is itself, as dcache_readdir says */
+		/* a mount root's ".." is itself, as dcache_readdir says; what
+		 * follows is what is newest now */
 		uint64_t up = dir->parent ? dir->parent->ino : dir->ino;
 
-		if (emit(rep, up, 2, DT_DIR, "..", 2) < 0)
+		cookie = d ? position(d) : TOP;
+		if (emit(rep, up, cookie, DT_DIR, "..", 2) < 0) {
+			cookie = 1;
 			goto full;
-		cookie = 2;
+		}
 	}
-	/* Only a removed directory (nlink 0) lists nothing past the dots. */
-	for (d = dir->nlink ? dir->first : NULL; d && d->offset < cookie; d = d->next)
-		;
-	for (; d; d = d->next) {
-		if (emit(rep, d->inode->ino, d->offset + 1, IFTODT(d->inode->mode), d->name,
-			 d->namelen) < 0)
+	while (d && position(d) < cookie)
+		d = d->prev;
+	for (; d; d = d->prev) {
+		uint64_t next = d->prev ? position(d->prev) : position(d) + 1;
+
+		if (emit(rep, d->inode->ino, next, IFTODT(d->inode->mode), d->name, d->namelen) <
+		    0)
 			goto full;
-		cookie = d->offset + 1;
+		cookie = next;
 	}
 	rep->hflags |= SHX_HF_EOF;
 full:

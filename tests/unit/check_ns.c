@@ -9,7 +9,7 @@
  * back for it, relative paths from a start inode), unlink and rmdir (at
  * the root and in sub-directories made with ns_mkdir), permissions for a
  * non-root caller (owner/group/other classes, search permission, the
- * sticky bit), readdir cookies (dots, creation order, entries added or
+ * sticky bit), readdir cookies (dots, newest first, entries added or
  * removed mid-listing, small buffers), space accounting (ns_reserve,
  * ns_sync, the size limit) and the inode limit, ns_getattr, ns_open_fd,
  * ns_path, a second mount.
@@ -863,10 +863,11 @@ static void assert_names(const struct listing *l, const char *const *want, int n
 		ck_assert_str_eq(l->names[i], want[i]);
 }
 
+/* Newest first, as tmpfs lists (Linux 6.14 and later). */
 START_TEST(readdir_all)
 {
-	static const char *const want[] = { ".", "..", "file", "secret", "mine", "grp", "theirs" };
-	struct ns_inode *const files[] = { f_file, f_secret, f_mine, f_grp, f_theirs };
+	static const char *const want[] = { ".", "..", "theirs", "grp", "mine", "secret", "file" };
+	struct ns_inode *const files[] = { f_theirs, f_grp, f_mine, f_secret, f_file };
 	struct listing l;
 
 	list_all(root, sizeof(dbuf), &l);
@@ -877,7 +878,7 @@ START_TEST(readdir_all)
 	ck_assert_uint_eq(l.types[1], DT_DIR);
 	/* "." is cookie 0, ".." cookie 1; each record's cookie resumes after it */
 	ck_assert_uint_eq(l.cookies[0], 1);
-	ck_assert_uint_eq(l.cookies[1], 2);
+	ck_assert_uint_gt(l.cookies[1], 1);
 	for (int i = 0; i < NFIXTURE; i++) {
 		ck_assert_uint_eq(l.inos[2 + i], files[i]->ino);
 		ck_assert_uint_eq(l.types[2 + i], DT_REG);
@@ -922,34 +923,52 @@ START_TEST(readdir_resume_from_every_cookie)
 }
 END_TEST
 
-/* simple_offset: an entry made during a listing shows up in it, one
- * removed before it was reached never does. */
+/* offset_iterate_dir: an entry made during a listing is not seen (it is
+ * newer than the place the listing is at), one removed before it was
+ * reached never is -- also when it was the very next one. */
 START_TEST(readdir_changes_mid_listing)
 {
-	static const char *const want[] = { ".", "..", "file", "secret", "theirs", "late" };
+	static const char *const want[] = { ".", "..", "theirs", "mine", "file" };
 	struct listing l;
 	uint64_t cookie;
 	int eof;
 
 	memset(&l, 0, sizeof(l));
-	/* room for ".", ".." and "file": 20 + 21 + 23 bytes */
-	cookie = read_batch(root, 0, 64, &l, &eof);
+	/* room for ".", ".." and "theirs": 20 + 21 + 25 bytes */
+	cookie = read_batch(root, 0, 66, &l, &eof);
 	ck_assert(!eof);
 	ck_assert_int_eq(l.n, 3);
 	mk(&ROOT, "/dev/shm/late", 0600);
-	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/mine", 0), 0); /* not reached yet */
-	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/grp", 0), 0);
-	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/file", 0), 0); /* already listed */
+	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/grp", 0), 0); /* the next one */
+	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/secret", 0), 0); /* not reached */
+	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/theirs", 0), 0); /* listed */
 	read_batch(root, cookie, sizeof(dbuf), &l, &eof);
 	ck_assert(eof);
 	assert_names(&l, want, N(want));
 }
 END_TEST
 
-/* A name removed and made again is a new entry, at the end. */
+/* The same without a batch boundary: ".." says where the listing goes on,
+ * so what is made after it is not seen. */
+START_TEST(readdir_made_after_dotdot)
+{
+	static const char *const want[] = { ".", "..", "theirs", "grp", "mine", "secret", "file" };
+	struct listing l;
+	uint64_t cookie;
+	int eof;
+
+	memset(&l, 0, sizeof(l));
+	cookie = read_batch(root, 0, 41, &l, &eof);
+	ck_assert_int_eq(l.n, 2);
+	mk(&ROOT, "/dev/shm/late", 0600);
+	read_batch(root, cookie, sizeof(dbuf), &l, &eof);
+	assert_names(&l, want, N(want));
+}
+END_TEST
+
 START_TEST(readdir_recreated_name_moves_to_end)
 {
-	static const char *const want[] = { ".", "..", "secret", "mine", "grp", "theirs", "file" };
+	static const char *const want[] = { ".", "..", "file", "theirs", "grp", "mine", "secret" };
 	struct listing l;
 
 	ck_assert_int_eq(ns_unlink(&ns, &ROOT, 0, "/dev/shm/file", 0), 0);
@@ -976,7 +995,7 @@ START_TEST(readdir_small_buffers)
 
 		snprintf(names[i], sizeof(names[i]), "f%02d", i);
 		snprintf(path, sizeof(path), "/dev/shm/f%02d", i);
-		want[2 + i] = names[i];
+		want[2 + 39 - i] = names[i]; /* newest first */
 		mk(&ROOT, path, 0600);
 	}
 	list_all(root, small_rooms[_i], &l);
@@ -1092,7 +1111,7 @@ END_TEST
 /* A sub-directory lists ".." as its parent; its attributes follow tmpfs. */
 START_TEST(subdir_readdir_and_attrs)
 {
-	static const char *const want[] = { ".", "..", "f", "sub" };
+	static const char *const want[] = { ".", "..", "sub", "f" };
 	struct shx_attr a;
 	struct listing *l = malloc(sizeof(*l));
 	char path[64];
@@ -1102,8 +1121,8 @@ START_TEST(subdir_readdir_and_attrs)
 	assert_names(l, want, N(want));
 	ck_assert_uint_eq(l->inos[0], d_dir->ino);
 	ck_assert_uint_eq(l->inos[1], root->ino);
-	ck_assert_uint_eq(l->inos[2], d_f->ino);
-	ck_assert_uint_eq(l->types[3], DT_DIR);
+	ck_assert_uint_eq(l->inos[3], d_f->ino);
+	ck_assert_uint_eq(l->types[2], DT_DIR);
 	free(l);
 	ck_assert_int_eq(ns_getattr(&ns, d_dir, &a), 0);
 	ck_assert_uint_eq(a.mode, S_IFDIR | 0755);
@@ -1451,14 +1470,14 @@ START_TEST(many_files)
 		snprintf(path, sizeof(path), "/dev/shm/n%d", i);
 		ck_assert_int_eq(exists(path), 0);
 	}
-	/* listed in creation order */
+	/* listed newest first */
 	for (;;) {
 		size_t off = 0;
 
 		ck_assert_int_eq(ns_readdir(&ns, root, cookie, &rep), 0);
 		while (shx_dirent_next(&rep, &off, &d) == 1) {
 			if (seen >= 2) {
-				snprintf(path, sizeof(path), "n%d", seen - 2);
+				snprintf(path, sizeof(path), "n%d", COUNT - 1 - (seen - 2));
 				ck_assert_str_eq(d.name, path);
 			}
 			seen++;
@@ -1664,6 +1683,7 @@ static Suite *ns_suite(void)
 	tcase_add_test(tc, readdir_dotdot_of_mount_root);
 	tcase_add_test(tc, readdir_resume_from_every_cookie);
 	tcase_add_test(tc, readdir_changes_mid_listing);
+	tcase_add_test(tc, readdir_made_after_dotdot);
 	tcase_add_test(tc, readdir_recreated_name_moves_to_end);
 	tcase_add_loop_test(tc, readdir_small_buffers, 0, N(small_rooms));
 	tcase_add_test(tc, readdir_not_a_directory);
