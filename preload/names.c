@@ -65,6 +65,50 @@ SHX_EXPORT int shm_unlink(const char *name)
 
 /* --- rename -------------------------------------------------------------- */
 
+/* The directory holding a path's last component, lexically: "a/b/" is in
+ * "a", "x" in ".", "/x" in "/".  0, or -ENAMETOOLONG. */
+static int dir_of(const char *path, char *dir, size_t cap)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		path = ".", n = 1;
+	if (n >= cap)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = 0;
+	return 0;
+}
+
+/* What the kernel checks of one side of a rename or link before it finds
+ * the two in different file systems: that the path's directory is there
+ * (filename_parentat), managed (p) or not (dirfd, path). */
+static int parent_exists(int dirfd, const char *path, const struct shx_path *p)
+{
+	struct shx_path d;
+	struct shx_attr a;
+	struct stat st;
+	int r = dir_of(p ? p->path : path, d.path, sizeof(d.path));
+
+	if (r < 0)
+		return r;
+	if (!p)
+		return REAL(fstatat)(dirfd, d.path, &st, 0) < 0 ? -errno
+		       : S_ISDIR(st.st_mode)			 ? 0
+									 : -ENOTDIR;
+	d.start = p->start;
+	r = shx_stat_path(&d, 0, &a);
+	if (r == -SHX_EESCAPE)
+		return 0; /* the real file system's: it was there to lead out */
+	return r < 0 ? r : S_ISDIR(a.mode) ? 0 : -ENOTDIR;
+}
+
 /* 1 if neither path is managed (the caller asks the kernel), else the
  * result.  One managed path and one not are two file systems: EXDEV, as
  * do_renameat2 says once it has found both parents. */
@@ -83,8 +127,12 @@ static int rename_managed(int olddir, const char *old, int newdir, const char *n
 	if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
 	    (flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) == (RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
-	if (ra == 0 || rb == 0)
-		return -EXDEV;
+	if (ra == 0 || rb == 0) {
+		r = parent_exists(olddir, old, ra ? &a : NULL);
+		if (r == 0)
+			r = parent_exists(newdir, new, rb ? &b : NULL);
+		return r < 0 ? r : -EXDEV;
+	}
 	shx_req_init(&q, SHX_OP_RENAME, &a);
 	q.size = b.start;
 	q.flags = flags;
@@ -230,6 +278,37 @@ static struct shx_fdent *proc_fd(const char *path)
 	return shx_fdtab_get(atoi(n));
 }
 
+/* A link from one file system to the other: do_linkat's lookups come
+ * before its EXDEV -- the old name whole, then the new name's directory,
+ * and EEXIST if the new name is taken. */
+static int link_across(int olddir, const char *old, struct shx_path *a, int newdir,
+		       const char *new, struct shx_path *b, int flags)
+{
+	int follow = flags & AT_SYMLINK_FOLLOW, r;
+	struct shx_attr at;
+	struct stat st;
+
+	if (a && !a->path[0])
+		r = 0; /* AT_EMPTY_PATH: the fd's own inode */
+	else if (a)
+		r = shx_stat_path(a, follow ? 0 : AT_SYMLINK_NOFOLLOW, &at);
+	else
+		r = REAL(fstatat)(olddir, old, &st,
+				  (follow ? 0 : AT_SYMLINK_NOFOLLOW) | (flags & AT_EMPTY_PATH)) < 0
+			    ? -errno
+			    : 0;
+	if (r == -SHX_EESCAPE)
+		r = 0;
+	if (r == 0)
+		r = parent_exists(newdir, new, b);
+	if (r == 0) {
+		r = b ? shx_stat_path(b, AT_SYMLINK_NOFOLLOW, &at)
+		      : REAL(fstatat)(newdir, new, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		r = r == 0 || r == -SHX_EESCAPE ? -EEXIST : r == -ENOENT ? 0 : r;
+	}
+	return r < 0 ? r : -EXDEV;
+}
+
 SHX_EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, int flags)
 {
 	struct shx_path a = { 0 }, b;
@@ -258,7 +337,8 @@ SHX_EXPORT int linkat(int olddir, const char *old, int newdir, const char *new, 
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return shx_ret(-EINVAL);
 	if (ra == 0 || rb == 0)
-		return shx_ret(-EXDEV);
+		return shx_ret(link_across(olddir, old, ra ? &a : NULL, newdir, new, rb ? &b : NULL,
+					   flags));
 	shx_req_init(&q, SHX_OP_LINK, &a);
 	q.size = b.start;
 	q.flags = flags & AT_SYMLINK_FOLLOW;

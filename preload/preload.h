@@ -141,6 +141,9 @@ mode_t shx_umask(void);
 
 /* stat.c */
 void shx_attr_to_stat(const struct shx_attr *a, struct stat *st);
+/* stat (flags: AT_SYMLINK_NOFOLLOW) of a managed path; -SHX_EESCAPE with
+ * path->path the real path */
+int shx_stat_path(struct shx_path *path, int flags, struct shx_attr *a);
 int shx_getattr(uint64_t ino, struct shx_attr *a);
 
 /* cwd.c: a relative path made absolute against a working directory in

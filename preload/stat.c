@@ -48,7 +48,7 @@ int shx_getattr(uint64_t ino, struct shx_attr *a)
 	return r;
 }
 
-static int stat_path(struct shx_path *path, int flags, struct shx_attr *a)
+int shx_stat_path(struct shx_path *path, int flags, struct shx_attr *a)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
@@ -105,7 +105,7 @@ static __attribute__((noinline)) int stat_managed(int dirfd, const char *path, s
 	if (r > 0) {
 		if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 			return shx_ret(-EINVAL);
-		r = stat_path(&p, flags, &a);
+		r = shx_stat_path(&p, flags, &a);
 		if (r == -SHX_EESCAPE)
 			return REAL(fstatat)(dirfd, p.path, st, flags);
 	}
@@ -251,7 +251,7 @@ SHX_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, stru
 	if (r > 0) {
 		if ((mask & STATX__RESERVED) || (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
 			return shx_ret(-EINVAL);
-		r = stat_path(&p, flags, &a);
+		r = shx_stat_path(&p, flags, &a);
 		if (r == -SHX_EESCAPE)
 			return REAL(statx)(dirfd, p.path, flags, mask, sx);
 	}
