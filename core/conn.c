@@ -87,6 +87,22 @@ static int move_high(int fd)
 
 static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
 
+/* The effective ids, when they are not the real ones (shx_conn_creds). */
+static atomic_int eff_differ;
+static atomic_uint eff_uid, eff_gid;
+
+void shx_conn_creds(void)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return;
+	atomic_store(&eff_uid, eu);
+	atomic_store(&eff_gid, eg);
+	atomic_store(&eff_differ, ru != eu || rg != eg);
+}
+
 /* The handshake also tells the manager which mounts this client manages,
  * so that both sides agree whatever environment the manager started in. */
 static int hello(int sock)
@@ -174,6 +190,7 @@ int shx_conn_vforked(void)
 void shx_conn_init(const char *shmemd)
 {
 	atomic_store(&my_pid, getpid());
+	shx_conn_creds();
 	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0 ||
 	    shx_socket_dir(sock_path, placeholder, sizeof(placeholder) - 8) < 0) {
 		sock_path[0] = placeholder[0] = 0;
@@ -259,6 +276,22 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 		/* the data (an xattr's value) straight from the caller */
 		struct iovec siov[2] = { { out, n }, { (void *)req->data, req->datalen } };
 		struct msghdr smh = { .msg_iov = siov, .msg_iovlen = req->datalen ? 2 : 1 };
+		char ccred[CMSG_SPACE(sizeof(struct ucred))];
+
+		/* The kernel tells the manager who sends (pid, real ids); a
+		 * process whose effective ids differ says those itself. */
+		if (atomic_load_explicit(&eff_differ, memory_order_relaxed) && !shx_conn_vforked()) {
+			struct cmsghdr *cm;
+			struct ucred uc = { getpid(), atomic_load(&eff_uid), atomic_load(&eff_gid) };
+
+			smh.msg_control = ccred;
+			smh.msg_controllen = sizeof(ccred);
+			cm = CMSG_FIRSTHDR(&smh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_CREDENTIALS;
+			cm->cmsg_len = CMSG_LEN(sizeof(uc));
+			memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+		}
 
 		while (syscall(SYS_sendmsg, sock, &smh, MSG_NOSIGNAL) < 0)
 			if (errno != EINTR)
@@ -362,6 +395,24 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 	 * as it found it, and a failing one sets it at the boundary */
 	errno = saved;
 	return r;
+}
+
+void shx_conn_prepare(void)
+{
+	for (int i = 0; i < NSLOTS; i++) {
+		int sock;
+
+		if (atomic_load(&slots[i].fd) >= 0 || !sock_path[0] ||
+		    atomic_exchange_explicit(&slots[i].busy, 1, memory_order_acquire))
+			continue;
+		if (atomic_load(&slots[i].fd) < 0 && (sock = shx_connect(sock_path, shmemd_path)) >= 0) {
+			atomic_store(&slots[i].fd, sock);
+			for (int low = atomic_load(&lowest_sock);
+			     sock < low && !atomic_compare_exchange_weak(&lowest_sock, &low, sock);)
+				;
+		}
+		slot_give(i);
+	}
 }
 
 void shx_notify(struct shx_req *req)

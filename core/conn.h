@@ -42,6 +42,13 @@ void shx_conn_after_fork(void);
  * the pooled connections), and its requests go on connections of its
  * own, whose credentials are its own. */
 int shx_conn_vforked(void);
+/* The process's ids changed (setuid and friends): requests say the
+ * effective ones from now on, when they differ from the real ones. */
+void shx_conn_creds(void);
+/* Connects every pooled connection now: a process about to give up its
+ * ids may not be able to connect afterwards (the socket's directory is
+ * its user's), but keeps what it has. */
+void shx_conn_prepare(void);
 
 void shx_conn_init(const char *shmemd);
 /* The manager's empty directory, behind every managed directory fd. */

@@ -632,6 +632,39 @@ static int send_reply(struct client *c, struct shx_rep *p, int fd)
 	return 0;
 }
 
+/* One request.  Its sender's credentials come with it (SO_PASSCRED: the
+ * kernel checks them), and permission checks use those: a process that
+ * connected as the manager's user and then dropped privileges (setresuid
+ * to nobody) is checked as what it is now, as the kernel checks each call
+ * with the caller's current credentials. */
+static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		struct ucred uc;
+
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
+		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			/* nobody sends us fds: close what came */
+			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				close(fd);
+			}
+		}
+	}
+	return n;
+}
+
 static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 {
 	static uint8_t in[SHX_REQ_PACKET_MAX + 1];
@@ -642,7 +675,7 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 	ssize_t n;
 	int rfd = -1, r;
 
-	n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+	n = recv_request(c, in, sizeof(in));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -708,7 +741,8 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c || loop_add(s->loop, cfd, EPOLLIN, client_ready, c) < 0) {
+	if (!c || setsockopt(cfd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
+	    loop_add(s->loop, cfd, EPOLLIN, client_ready, c) < 0) {
 		free(c);
 		close(cfd);
 		return;
