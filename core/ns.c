@@ -1105,6 +1105,20 @@ int ns_set_nodes(struct ns *ns, const char *dir)
 	return 0;
 }
 
+/* may_linkat, with fs.protected_hardlinks: only the owner (or root) may
+ * link a file that is not a plain regular one the caller may read and
+ * write (safe_hardlink_source). */
+static int may_linkat(const struct ns *ns, const struct shx_cred *cr, const struct ns_inode *ip)
+{
+	if (!ns->protected_hardlinks || cr->uid == 0 || cr->uid == ip->uid)
+		return 0;
+	if (S_ISREG(ip->mode) && !(ip->mode & S_ISUID) &&
+	    (ip->mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
+	    permission(cr, ip, MAY_READ | MAY_WRITE) == 0)
+		return 0;
+	return -EPERM;
+}
+
 int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *from,
 	    uint64_t start2, const char *to, int follow)
 {
@@ -1136,6 +1150,9 @@ int ns_link(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 		goto out;
 	r = -EXDEV;
 	if (ip->dev != n->dir->dev)
+		goto out;
+	r = may_linkat(ns, cr, ip);
+	if (r < 0)
 		goto out;
 	r = -ENOENT; /* do_linkat refuses a trailing slash on the new name */
 	if (n->trailing || !n->dir->nlink)

@@ -83,6 +83,7 @@ struct ns {
 	int nmounts;
 	uint64_t size_used, inodes_used, objects;
 	uint64_t xattr_space; /* taken by user.* xattrs of the inode space */
+	int protected_hardlinks; /* fs.protected_hardlinks, as the kernel has it */
 	struct ns_inode **itab; /* by ino */
 	size_t itab_size;
 	struct ns_dentry **dtab; /* by (parent, name) */

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -411,6 +412,21 @@ static int do_statfs(struct client *c, const struct shx_req *q, struct shx_rep *
 	return r < 0 ? r : do_stats(c, q, p, fd);
 }
 
+static void dead_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
+}
+
 /* mknod: the new node's real path comes back, for a socket to bind to */
 static int do_mknod(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
@@ -429,6 +445,10 @@ static int do_mknod(struct client *c, const struct shx_req *q, struct shx_rep *p
 	if (ns_node_path(ns, ip, node, sizeof(node)) == 0 && strlen(node) <= p->datacap) {
 		p->datalen = strlen(node);
 		memcpy(p->data, node, p->datalen);
+		/* mknod(S_IFSOCK), not bind: a socket node nobody listens on,
+		 * which the kernel opens as ENXIO and connects as ECONNREFUSED */
+		if (S_ISSOCK(ip->mode) && !q->path2len)
+			dead_socket(node);
 	}
 	return ns_getattr(ns, ip, &p->attr);
 }

@@ -79,6 +79,19 @@ static int listen_on(const char *path)
 	return fd;
 }
 
+/* An integer sysctl; 0 if it cannot be read. */
+static int sysctl_value(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = 0;
+
+	if (f && fscanf(f, "%d", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -202,6 +215,7 @@ int main(int argc, char **argv)
 	r = server_init(&srv, &cfg, placeholder, lfd);
 	for (int i = 1, n = shx_mounts(&mnts); r == 0 && i < n; i++)
 		r = ns_add_mount(&srv.ns, mnts[i].prefix);
+	srv.ns.protected_hardlinks = sysctl_value("/proc/sys/fs/protected_hardlinks");
 	/* the real nodes of FIFOs, devices and sockets, beside the socket */
 	snprintf(nodes, sizeof(nodes), "%s/nodes", dir);
 	if (r == 0 && (e = ns_set_nodes(&srv.ns, nodes)) < 0)

@@ -1499,6 +1499,25 @@ START_TEST(many_files)
 }
 END_TEST
 
+/* fs.protected_hardlinks: another user's file may be linked only when it
+ * is a plain regular file the caller may read and write. */
+START_TEST(protected_hardlinks)
+{
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/file", 0, "/dev/shm/l1", 0), 0);
+	ns.protected_hardlinks = 1;
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/file", 0, "/dev/shm/l2", 0), -EPERM);
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/theirs", 0, "/dev/shm/l3", 0), 0);
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/mine", 0, "/dev/shm/l4", 0), 0);
+	ck_assert_int_eq(ns_link(&ns, &ROOT, 0, "/dev/shm/mine", 0, "/dev/shm/l5", 0), 0);
+	f_theirs->mode = S_IFREG | S_ISUID | 0666;
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/theirs", 0, "/dev/shm/l6", 0), -EPERM);
+	f_theirs->mode = S_IFREG | S_ISGID | 0676;
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/theirs", 0, "/dev/shm/l7", 0), -EPERM);
+	f_theirs->mode = S_IFREG | S_ISGID | 0666; /* set-group-ID without group exec: fine */
+	ck_assert_int_eq(ns_link(&ns, &USER, 0, "/dev/shm/theirs", 0, "/dev/shm/l8", 0), 0);
+}
+END_TEST
+
 /* --- special files: mknod, FIFOs, devices, sockets -------------------------- */
 
 static char nodes[80];
@@ -1701,6 +1720,7 @@ static Suite *ns_suite(void)
 	tcase_add_test(tc, inode_limit);
 	tcase_add_test(tc, inode_limit_counts_the_root);
 	tcase_add_test(tc, mknod_without_nodes);
+	tcase_add_test(tc, protected_hardlinks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("special");
 	tcase_add_checked_fixture(tc, setup_nodes, stop_nodes);
