@@ -9,6 +9,10 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <semaphore.h>
 #include <fcntl.h>
@@ -18,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -4096,6 +4102,854 @@ static void sc_access_symlink(void)
 
 /* ================================================================ table */
 
+/* ================================================= the whole tmpfs API */
+
+/* A path below path(base), for printing: what follows the base. */
+static const char *rel(const char *p, const char *base)
+{
+	size_t n = strlen(base);
+
+	return strncmp(p, base, n) ? p : p[n] ? p + n + 1 : ".";
+}
+
+/* Removes a tree the scenario made. */
+static void rmtree(const char *path_)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s", path_); /* fmt()'s buffers do not last */
+	if (lstat(p, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		rmp(p);
+		return;
+	}
+	chmod(p, 0700);
+	d = opendir(p);
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rmtree(fmt("%s/%s", p, e->d_name));
+	}
+	if (d)
+		closedir(d);
+	rmd(p);
+}
+
+/* The tree the walkers walk: files, directories, symlinks to a file, to a
+ * directory, dangling, to the parent (a cycle), an empty directory. */
+static void mktree(const char *t)
+{
+	mkd(path(t));
+	mkf(sub(t, "f"), "file");
+	mkd(sub(t, "d"));
+	mkf(sub(t, "d/g"), "g");
+	mkd(sub(t, "d/e"));
+	mkf(sub(t, ".hidden"), "h");
+	mkln("f", sub(t, "lf"));
+	mkln("d", sub(t, "ld"));
+	mkln("nowhere", sub(t, "dangling"));
+	mkln("..", sub(t, "d/up"));
+}
+
+static void obs_glob(const char *label, const char *pattern, int flags)
+{
+	glob_t g;
+	int r = glob(pattern, flags, NULL, &g);
+	char line[2048] = "";
+
+	for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s",
+			 rel(g.gl_pathv[i], path("t")));
+	obs("%s: ret=%d n=%zu%s", label, r, r == 0 ? g.gl_pathc : 0, line);
+	if (r == 0)
+		globfree(&g);
+}
+
+static int glob_err(const char *p, int e)
+{
+	obs("  errfunc %s %s", rel(p, path("t")), errname(e));
+	return 0;
+}
+
+static void sc_glob(void)
+{
+	glob_t g;
+	int r;
+
+	mktree("t");
+	mkf(sub("t", "a.txt"), "");
+	mkf(sub("t", "b.txt"), "");
+	mkf(sub("t", "[x]"), "");
+	obs_glob("*", sub("t", "*"), 0);
+	obs_glob("*.txt", sub("t", "*.txt"), 0);
+	obs_glob("* GLOB_MARK", sub("t", "*"), GLOB_MARK);
+	obs_glob("* GLOB_ONLYDIR", sub("t", "*"), GLOB_ONLYDIR);
+	obs_glob("* GLOB_PERIOD", sub("t", "*"), GLOB_PERIOD);
+	obs_glob("*/ (directories)", sub("t", "*/"), 0);
+	obs_glob("*/* GLOB_MARK", sub("t", "*/*"), GLOB_MARK);
+	obs_glob("{a,b}.txt GLOB_BRACE", sub("t", "{a,b}.txt"), GLOB_BRACE);
+	obs_glob("\\[x\\] (escaped)", sub("t", "\\[x\\]"), 0);
+	obs_glob("[x] GLOB_NOESCAPE", sub("t", "[x]"), GLOB_NOESCAPE);
+	obs_glob("none* GLOB_NOCHECK", sub("t", "none*"), GLOB_NOCHECK);
+	obs_glob("none*", sub("t", "none*"), 0);
+	obs_glob("dangling (no magic: lstat)", sub("t", "dangling"), 0);
+	obs_glob("missing (no magic)", sub("t", "missing"), 0);
+	obs_glob("nodir/*", sub("t", "nodir/*"), 0);
+	obs_glob("f/* (not a directory)", sub("t", "f/*"), 0);
+	r = glob(sub("t", "nodir/*"), GLOB_ERR, glob_err, &g);
+	obs("nodir/* GLOB_ERR with errfunc: ret=%d", r);
+	r = glob(sub("t", "*.txt"), GLOB_NOSORT, NULL, &g);
+	obs("GLOB_NOSORT: ret=%d n=%zu", r, r == 0 ? g.gl_pathc : 0);
+	if (r == 0)
+		r = glob(sub("t", "d/*"), GLOB_APPEND, NULL, &g);
+	obs("GLOB_APPEND: ret=%d n=%zu flags-altdirfunc=%s", r, r == 0 ? g.gl_pathc : 0,
+	    r == 0 && (g.gl_flags & GLOB_ALTDIRFUNC) ? "yes" : "no");
+	if (r == 0)
+		globfree(&g);
+	obs("glob(bad flags): ret=%d", glob(sub("t", "*"), 1 << 30, NULL, &g));
+	rmtree(path("t"));
+}
+
+static int walk_cb(const char *p, const struct stat *st, int fl, struct FTW *f)
+{
+	char cwd[PATH_MAX];
+	const char *c = getcwd(cwd, sizeof(cwd));
+
+	obs("  %s fl=%d level=%d base=%s type=%s cwd=%s", rel(p, path("t")), fl, f->level,
+	    rel(p + f->base, path("t")),
+	    fl == FTW_NS ? "-" : S_ISDIR(st->st_mode) ? "dir" : S_ISLNK(st->st_mode) ? "lnk" : "reg",
+	    c ? rel(c, path("t")) : errname(errno));
+	if (strstr(p, "stop-here"))
+		return 77;
+	return 0;
+}
+
+static void obs_nftw(const char *label, const char *start, int fds, int flags)
+{
+	int r;
+
+	obs("%s:", label);
+	r = nftw(start, walk_cb, fds, flags);
+	obs("  -> %d errno=%s", r, r < 0 ? errname(errno) : "0");
+}
+
+static void sc_nftw(void)
+{
+	int cwd = save_cwd();
+
+	mktree("t");
+	obs_nftw("FTW_PHYS", path("t"), 8, FTW_PHYS);
+	obs_nftw("FTW_PHYS|FTW_DEPTH, one fd", path("t"), 1, FTW_PHYS | FTW_DEPTH);
+	obs_nftw("following symlinks (cycles skipped)", path("t"), 8, 0);
+	obs_nftw("FTW_CHDIR", fmt("%s/", path("t")), 4, FTW_CHDIR | FTW_PHYS);
+	obs_nftw("FTW_MOUNT", path("t"), 8, FTW_MOUNT | FTW_PHYS);
+	obs_nftw("a file", sub("t", "f"), 8, 0);
+	obs_nftw("a dangling symlink", sub("t", "dangling"), 8, 0);
+	obs_nftw("a dangling symlink, FTW_PHYS", sub("t", "dangling"), 8, FTW_PHYS);
+	obs_nftw("missing", sub("t", "missing"), 8, 0);
+	obs_nftw("empty", "", 8, 0);
+	obs_nftw("through a file", sub("t", "f/x"), 8, 0);
+	obs_nftw("bad flags", path("t"), 8, 1 << 20);
+	mkf(sub("t", "d/stop-here"), "");
+	obs_nftw("a callback's non-zero stops the walk", path("t"), 8, FTW_PHYS);
+	if (cwd >= 0 && fchdir(cwd) != 0)
+		obs("fchdir back: %s", errname(errno));
+	xclose(cwd);
+	rmtree(path("t"));
+}
+
+static int retval_cb(const char *p, const struct stat *st, int fl, struct FTW *f)
+{
+	const char *r = rel(p, path("t"));
+
+	obs("  %s fl=%d", r, fl);
+	if (!strcmp(r, "d"))
+		return FTW_SKIP_SUBTREE;
+	if (!strcmp(r, "e/b"))
+		return FTW_SKIP_SIBLINGS;
+	if (!strcmp(r, "z"))
+		return FTW_STOP;
+	return FTW_CONTINUE;
+}
+
+static int ftw_cb(const char *p, const struct stat *st, int fl)
+{
+	obs("  %s fl=%d", rel(p, path("t")), fl);
+	return 0;
+}
+
+static void sc_nftw_actionretval(void)
+{
+	mkd(path("t"));
+	mkd(sub("t", "d"));
+	mkf(sub("t", "d/in"), "");
+	mkd(sub("t", "e"));
+	mkf(sub("t", "e/a"), "");
+	mkf(sub("t", "e/b"), "");
+	mkf(sub("t", "e/c"), "");
+	mkf(sub("t", "z"), "");
+	mkf(sub("t", "after"), "");
+	mkln("nowhere", sub("t", "dangling"));
+	mkln("e", sub("t", "le"));
+	obs("FTW_ACTIONRETVAL: skip d's subtree, e's siblings after b, stop at z");
+	obs("  -> %d", nftw(path("t"), retval_cb, 8, FTW_ACTIONRETVAL | FTW_PHYS));
+	obs("ftw: symlinks are FTW_F, dangling FTW_NS");
+	obs("  -> %d", ftw(path("t"), ftw_cb, 8));
+	rmtree(path("t"));
+}
+
+static int by_name(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+static void obs_fts(const char *label, const char *root, int opts, int sorted, int skip_d)
+{
+	char *argv[] = { (char *)root, NULL };
+	FTS *f = fts_open(argv, opts, sorted ? by_name : NULL);
+	char cwd[PATH_MAX];
+	FTSENT *e;
+
+	obs("%s: fts_open %s", label, f ? "ok" : errname(errno));
+	while (f && (e = fts_read(f))) {
+		const char *c = getcwd(cwd, sizeof(cwd));
+
+		obs("  %s name=%s acc=%s info=%d level=%d err=%s cwd=%s", rel(e->fts_path, path("t")),
+		    e->fts_name, rel(e->fts_accpath, path("t")), e->fts_info, e->fts_level,
+		    errname(e->fts_errno), c ? rel(c, path("t")) : errname(errno));
+		if (skip_d && e->fts_info == FTS_D && !strcmp(e->fts_name, "d"))
+			fts_set(f, e, FTS_SKIP);
+		if (skip_d && e->fts_info == FTS_SL && !strcmp(e->fts_name, "ld"))
+			fts_set(f, e, FTS_FOLLOW);
+	}
+	if (f) {
+		obs("  end errno=%s", errname(errno));
+		obs("  fts_close=%d", fts_close(f));
+	}
+}
+
+static void sc_fts(void)
+{
+	mktree("t");
+	obs_fts("FTS_PHYSICAL sorted", path("t"), FTS_PHYSICAL, 1, 0);
+	obs_fts("FTS_PHYSICAL|FTS_NOCHDIR", path("t"), FTS_PHYSICAL | FTS_NOCHDIR, 1, 0);
+	obs_fts("FTS_LOGICAL (cycles FTS_DC, dangling FTS_SLNONE)", path("t"), FTS_LOGICAL, 1, 0);
+	obs_fts("fts_set FTS_SKIP on d, FTS_FOLLOW on ld", path("t"), FTS_PHYSICAL, 1, 1);
+	obs_fts("FTS_NOSTAT", path("t"), FTS_PHYSICAL | FTS_NOSTAT, 1, 0);
+	obs_fts("FTS_SEEDOT", path("t"), FTS_PHYSICAL | FTS_SEEDOT, 1, 0);
+	obs_fts("unsorted (directory order)", path("t"), FTS_PHYSICAL, 0, 0);
+	obs_fts("a missing root", sub("t", "missing"), FTS_PHYSICAL, 0, 0);
+	obs_fts("a symlink root, FTS_COMFOLLOW", sub("t", "ld"), FTS_PHYSICAL | FTS_COMFOLLOW, 1, 0);
+	obs_fts("bad options", path("t"), 1 << 12, 0, 0);
+	obs_fts("an empty root", "", FTS_PHYSICAL, 0, 0);
+	rmtree(path("t"));
+}
+
+static void sc_fts_children(void)
+{
+	char *argv[] = { NULL, NULL };
+	FTSENT *e, *c;
+	FTS *f;
+
+	mktree("t");
+	argv[0] = (char *)path("t");
+	f = fts_open(argv, FTS_PHYSICAL, by_name);
+	c = f ? fts_children(f, 0) : NULL;
+	obs("fts_children before fts_read: %s", c ? c->fts_name[0] ? "the roots" : "?" : "none");
+	while (f && (e = fts_read(f))) {
+		if (e->fts_info != FTS_D)
+			continue;
+		c = fts_children(f, e->fts_level == 0 ? FTS_NAMEONLY : 0);
+		obs("children of %s:", rel(e->fts_path, path("t")));
+		for (; c; c = c->fts_link)
+			obs("  %s info=%d", c->fts_name, c->fts_info);
+		obs("  errno=%s", errname(errno));
+	}
+	obs("fts_children bad instr: %s", f && !fts_children(f, 99) ? errname(errno) : "?");
+	if (f)
+		obs("fts_close=%d", fts_close(f));
+	rmtree(path("t"));
+}
+
+static void sc_tmpfile(void)
+{
+	FILE *f = tmpfile();
+	struct stat st;
+	char buf[32] = "";
+
+	obs("tmpfile: %s", f ? "FILE" : errname(errno));
+	if (!f)
+		return;
+	if (fstat(fileno(f), &st) == 0)
+		obs("fstat: type=%s mode=%04o nlink=%lu size=%lld", S_ISREG(st.st_mode) ? "reg" : "?",
+		    (unsigned)(st.st_mode & 07777), (unsigned long)st.st_nlink, (long long)st.st_size);
+	obs_fdflags("flags", fileno(f));
+	fputs("through a tmpfile", f);
+	rewind(f);
+	obs("read back: %s", fgets(buf, sizeof(buf), f) ? buf : errname(errno));
+	if (fstat(fileno(f), &st) == 0)
+		obs("size after: %lld", (long long)st.st_size);
+	obs("fclose=%d", fclose(f));
+}
+
+static void sc_freopen(void)
+{
+	FILE *f = fopen(path("a"), "w"), *g;
+	int fd = f ? fileno(f) : -1;
+	char buf[64] = "";
+	struct stat st;
+
+	fputs("first", f);
+	g = freopen(path("b"), "w+", f);
+	obs("freopen b w+: %s, same fd: %s", g ? "FILE" : errname(errno),
+	    g && fileno(g) == fd ? "yes" : "no");
+	if (g) {
+		fputs("second", g);
+		rewind(g);
+		obs("read back: %s", fgets(buf, sizeof(buf), g) ? buf : "?");
+		fstat(fileno(g), &st);
+		obs("fstat: size=%lld nlink=%lu", (long long)st.st_size, (unsigned long)st.st_nlink);
+		g = freopen(NULL, "r", g);
+		obs("freopen NULL r: %s", g ? "FILE" : errname(errno));
+		if (g)
+			obs("read: %s", fgets(buf, sizeof(buf), g) ? buf : "?");
+		if (g)
+			obs("write on r: %s", fputs("x", g) == EOF || fflush(g) ? "fails" : "works");
+	}
+	obs_contents("a", "a");
+	f = fopen(path("a"), "r");
+	g = f ? freopen(path("missing"), "r", f) : NULL;
+	obs("freopen of a missing file: %s", g ? "FILE" : errname(errno));
+	f = fopen(path("a"), "r");
+	g = f ? freopen(path("b"), "wx", f) : NULL;
+	obs("freopen wx of an existing file: %s", g ? "FILE" : errname(errno));
+	f = fopen(path("a"), "r");
+	g = f ? freopen(path("c"), "a", f) : NULL;
+	if (g) {
+		fputs("appended", g);
+		fclose(g);
+	}
+	obs_contents("c", "c");
+	f = fopen(path("a"), "r");
+	g = f ? freopen("/dev/null", "w", f) : NULL;
+	obs("freopen of /dev/null: %s", g ? "FILE" : errname(errno));
+	if (g)
+		fclose(g);
+	rm("a");
+	rm("b");
+	rm("c");
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sc_readdir_r(void)
+{
+	struct dirent ent, *res = NULL;
+	char *names[16];
+	int n = 0, r = 0;
+	DIR *d;
+
+	mktree("t");
+	d = opendir(path("t"));
+	/* deprecated, and still called by programs */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	while (d && (r = readdir_r(d, &ent, &res)) == 0 && res && n < 16)
+#pragma GCC diagnostic pop
+		names[n++] = strdup(fmt("%s:%d", ent.d_name, ent.d_type));
+	obs("readdir_r: last ret=%d res=%s", r, res ? "entry" : "NULL");
+	qsort(names, n, sizeof(names[0]), cmp_name);
+	for (int i = 0; i < n; i++) {
+		obs("  %s", names[i]);
+		free(names[i]);
+	}
+	if (d)
+		closedir(d);
+	rmtree(path("t"));
+}
+
+static void sc_euidaccess(void)
+{
+	static const int modes[] = { 0000, 0100, 0400, 0200, 0700 };
+
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		xclose(mk("a", "x"));
+		chmod(path("a"), modes[i]);
+		obs("mode %04o: euidaccess R=%s W=%s X=%s F=%s eaccess X=%s", modes[i],
+		    euidaccess(path("a"), R_OK) ? errname(errno) : "0",
+		    euidaccess(path("a"), W_OK) ? errname(errno) : "0",
+		    euidaccess(path("a"), X_OK) ? errname(errno) : "0",
+		    euidaccess(path("a"), F_OK) ? errname(errno) : "0",
+		    eaccess(path("a"), X_OK) ? errname(errno) : "0");
+		rm("a");
+	}
+	obs_ret("euidaccess of a missing file", euidaccess(path("a"), F_OK));
+	mkd(path("d"));
+	obs_ret("euidaccess X_OK of a directory", euidaccess(path("d"), X_OK));
+	rmd(path("d"));
+}
+
+/* Entries made and removed while a directory is read: tmpfs lists newest
+ * first, so new ones are not seen, and removed ones are not either. */
+static void sc_readdir_mutate(void)
+{
+	enum { FILES = 2000 };
+	int seen = 0, new_seen = 0, gone_seen = 0, r;
+	struct dirent *e;
+	DIR *d;
+
+	mkd(path("t"));
+	for (int i = 0; i < FILES; i++)
+		xclose(open(sub("t", fmt("file-with-a-longish-name-%04d", i)), O_CREAT | O_WRONLY,
+			    0600));
+	d = opendir(path("t"));
+	e = d ? readdir(d) : NULL;
+	seen += e != NULL;
+	for (int i = 0; i < 5; i++) {
+		xclose(open(sub("t", fmt("new-%d", i)), O_CREAT | O_WRONLY, 0600));
+		rmp(sub("t", fmt("file-with-a-longish-name-%04d", i)));
+	}
+	r = rename(sub("t", "file-with-a-longish-name-0010"), sub("t", "renamed"));
+	while (d && (e = readdir(d))) {
+		seen++;
+		new_seen += !strncmp(e->d_name, "new-", 4) || !strcmp(e->d_name, "renamed");
+		gone_seen += !strcmp(e->d_name, "file-with-a-longish-name-0000") ||
+			     !strcmp(e->d_name, "file-with-a-longish-name-0010");
+	}
+	obs("rename=%d; seen %d entries, %d of the new, %d of the removed", r, seen, new_seen,
+	    gone_seen);
+	if (d) {
+		rewinddir(d);
+		seen = 0;
+		while ((e = readdir(d)))
+			seen++;
+		obs("after rewinddir: %d entries", seen);
+		closedir(d);
+	}
+	rmtree(path("t"));
+}
+
+static const char *dtname(unsigned char t)
+{
+	switch (t) {
+	case DT_REG: return "reg";
+	case DT_DIR: return "dir";
+	case DT_LNK: return "lnk";
+	case DT_FIFO: return "fifo";
+	case DT_SOCK: return "sock";
+	case DT_CHR: return "chr";
+	default: return "?";
+	}
+}
+
+static void sc_dtype_dino(void)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	mktree("t");
+	if (mkfifo(sub("t", "fifo"), 0600) != 0)
+		obs("mkfifo: %s", errname(errno));
+	if (mknod(sub("t", "sock"), S_IFSOCK | 0600, 0) != 0)
+		obs("mknod sock: %s", errname(errno));
+	if (geteuid() == 0 && mknod(sub("t", "null"), S_IFCHR | 0666, makedev(1, 3)) != 0)
+		obs("mknod chr: %s", errname(errno));
+	d = opendir(path("t"));
+	while (d && (e = readdir(d))) {
+		int r = lstat(sub("t", e->d_name), &st);
+
+		obs("%s: d_type=%s d_ino %s st_ino", e->d_name, dtname(e->d_type),
+		    r == 0 && st.st_ino == e->d_ino ? "==" : "!=");
+	}
+	if (d)
+		closedir(d);
+	rmtree(path("t"));
+}
+
+static void sc_mknod(void)
+{
+	struct stat st;
+	int fd;
+
+	mkd(path("t"));
+	obs_ret("mkfifo", mkfifo(sub("t", "p"), 0640));
+	obs_lstat("lstat fifo", sub("t", "p"));
+	obs_ret("mkfifo again", mkfifo(sub("t", "p"), 0600));
+	obs_ret("mkfifo through a missing dir", mkfifo(sub("t", "no/p"), 0600));
+	obs_ret("mkfifo a trailing slash", mkfifo(sub("t", "q/"), 0600));
+	obs_ret("mknod S_IFDIR", mknod(sub("t", "x"), S_IFDIR | 0700, 0));
+	obs_ret("mknod bad type", mknod(sub("t", "x"), 0170000 | 0600, 0));
+	obs_ret("mknod S_IFREG", mknod(sub("t", "r"), S_IFREG | 0600, 0));
+	obs_lstat("lstat regular", sub("t", "r"));
+	obs_ret("mknod type 0", mknod(sub("t", "r0"), 0600, 0));
+	obs_ret("mknod S_IFSOCK", mknod(sub("t", "s"), S_IFSOCK | 0755, 0));
+	obs_lstat("lstat socket", sub("t", "s"));
+	obs_ret("mknodat relative to a dir fd", mknodat(AT_FDCWD, sub("t", "p2"), S_IFIFO | 0600, 0));
+	fd = open(sub("t", "p"), O_RDONLY | O_NONBLOCK);
+	obs_fd("open fifo O_RDONLY|O_NONBLOCK", fd);
+	obs_fdflags("its flags", fd);
+	if (fstat(fd, &st) == 0)
+		obs("fstat: %s", S_ISFIFO(st.st_mode) ? "fifo" : "?");
+	probe_open("open fifo O_WRONLY|O_NONBLOCK (a reader)", sub("t", "p"), O_WRONLY | O_NONBLOCK, 0);
+	xclose(fd);
+	probe_open("open fifo O_WRONLY|O_NONBLOCK (no reader)", sub("t", "p"), O_WRONLY | O_NONBLOCK,
+		   0);
+	probe_open("open socket", sub("t", "s"), O_RDONLY, 0);
+	probe_open("open socket O_PATH", sub("t", "s"), O_PATH, 0);
+	obs_ret("unlink fifo", unlink(sub("t", "p")));
+	rmtree(path("t"));
+}
+
+static void sc_eloop(void)
+{
+	char buf[PATH_MAX];
+
+	mkd(path("t"));
+	mkln("loop", sub("t", "loop"));
+	mkln("b", sub("t", "a"));
+	mkln("a", sub("t", "b"));
+	mkf(sub("t", "f"), "x");
+	mkln("f", sub("t", "lf"));
+	obs_pstat("stat loop", sub("t", "loop"));
+	obs_lstat("lstat loop", sub("t", "loop"));
+	obs_pstat("stat loop/x (a middle component)", sub("t", "loop/x"));
+	obs_pstat("stat a (a <-> b)", sub("t", "a"));
+	probe_open("open loop", sub("t", "loop"), O_RDONLY, 0);
+	probe_open("open loop O_CREAT", sub("t", "loop"), O_CREAT | O_WRONLY, 0600);
+	probe_open("open lf O_NOFOLLOW", sub("t", "lf"), O_RDONLY | O_NOFOLLOW, 0);
+	probe_open("open lf O_NOFOLLOW|O_PATH", sub("t", "lf"), O_NOFOLLOW | O_PATH, 0);
+	obs_ret("mkdir loop/x", mkdir(sub("t", "loop/x"), 0700));
+	obs_ret("unlink loop/x", unlink(sub("t", "loop/x")));
+	obs_ret("rename into loop/x", rename(sub("t", "f"), sub("t", "loop/x")));
+	obs_ret("chdir loop", chdir(sub("t", "loop")));
+	obs_ret("access loop", access(sub("t", "loop"), F_OK));
+	obs_ret("truncate loop", truncate(sub("t", "loop"), 0));
+	obs_ret("chmod a", chmod(sub("t", "a"), 0600));
+	obs("realpath loop: %s", realpath(sub("t", "loop"), buf) ? "resolved" : errname(errno));
+	obs_list_all("opendir loop", sub("t", "loop"));
+	obs_ret("unlink loop itself", unlink(sub("t", "loop")));
+	rmtree(path("t"));
+}
+
+static void sc_enotdir(void)
+{
+	const char *x;
+
+	mkd(path("t"));
+	mkf(sub("t", "f"), "x");
+	mkln("f", sub("t", "lf"));
+	x = sub("t", "f/x");
+	obs_pstat("stat f/x", x);
+	obs_pstat("stat f/", sub("t", "f/"));
+	obs_lstat("lstat lf/", sub("t", "lf/"));
+	probe_open("open f/x O_CREAT", x, O_CREAT | O_WRONLY, 0600);
+	probe_open("open f/ O_RDONLY", sub("t", "f/"), O_RDONLY, 0);
+	probe_open("open f O_DIRECTORY", sub("t", "f"), O_RDONLY | O_DIRECTORY, 0);
+	obs_ret("mkdir f/x", mkdir(x, 0700));
+	obs_ret("rmdir f", rmdir(sub("t", "f")));
+	obs_ret("rmdir f/x", rmdir(x));
+	obs_ret("unlink f/", unlink(sub("t", "f/")));
+	obs_ret("unlink f/x", unlink(x));
+	obs_ret("rename f/x", rename(x, sub("t", "y")));
+	obs_ret("rename to f/x", rename(sub("t", "lf"), x));
+	obs_ret("rename f to f/ (trailing slash)", rename(sub("t", "f"), sub("t", "g/")));
+	obs_ret("link to f/x", link(sub("t", "f"), x));
+	obs_ret("symlink at f/x", symlink("t", x));
+	obs_ret("chdir f", chdir(sub("t", "f")));
+	obs_list_all("opendir f", sub("t", "f"));
+	obs_readlink("readlink f/x", x, 64);
+	obs_ret("truncate f/x", truncate(x, 0));
+	obs_ret("chmod f/x", chmod(x, 0600));
+	obs_ret("mkfifo f/x", mkfifo(x, 0600));
+	obs_ret("utimensat f/x", utimensat(AT_FDCWD, x, NULL, 0));
+	obs_ret("access f/x", access(x, F_OK));
+	rmtree(path("t"));
+}
+
+static void sc_enotempty_eisdir(void)
+{
+	int fd;
+
+	mkd(path("t"));
+	mkd(sub("t", "full"));
+	mkf(sub("t", "full/x"), "x");
+	mkd(sub("t", "empty"));
+	mkd(sub("t", "other"));
+	mkf(sub("t", "f"), "x");
+	obs_ret("rmdir a non-empty directory", rmdir(sub("t", "full")));
+	obs_ret("rename a directory over a non-empty one", rename(sub("t", "other"), sub("t", "full")));
+	obs_ret("rename a directory over an empty one", rename(sub("t", "other"), sub("t", "empty")));
+	obs_ret("rename a file over a directory", rename(sub("t", "f"), sub("t", "full")));
+	obs_ret("rename a directory over a file", rename(sub("t", "empty"), sub("t", "f")));
+	obs_ret("rename a directory into itself", rename(sub("t", "full"), sub("t", "full/in")));
+	obs_ret("RENAME_EXCHANGE a file and a directory",
+		renameat2(AT_FDCWD, sub("t", "f"), AT_FDCWD, sub("t", "empty"), RENAME_EXCHANGE));
+	obs_lstat("f is now", sub("t", "f"));
+	probe_open("open a directory O_WRONLY", sub("t", "full"), O_WRONLY, 0);
+	probe_open("open a directory O_RDWR", sub("t", "full"), O_RDWR, 0);
+	probe_open("open a directory O_CREAT", sub("t", "full"), O_CREAT | O_RDONLY, 0600);
+	probe_open("open a directory O_TRUNC", sub("t", "full"), O_TRUNC | O_RDONLY, 0);
+	obs_ret("unlink a directory", unlink(sub("t", "full")));
+	obs_ret("truncate a directory", truncate(sub("t", "full"), 0));
+	obs_ret("link a directory", link(sub("t", "full"), sub("t", "hard")));
+	fd = open(sub("t", "full"), O_RDONLY | O_DIRECTORY);
+	obs_read("read a directory fd", fd, 8);
+	obs_write("write a directory fd", fd, "x");
+	xclose(fd);
+	rmtree(path("t"));
+}
+
+/* /dev/shm and the rest: other file systems, under the preload too
+ * (/tmp is a mount of its own there, the kernel's ext4 or tmpfs here). */
+static void sc_exdev(void)
+{
+	const char *vt = fmt("/var/tmp/%s", objname("x")), *tm = fmt("/tmp/%s", objname("x"));
+
+	xclose(mk("a", "A"));
+	mkd(path("d"));
+	obs_ret("rename to /var/tmp", rename(path("a"), vt));
+	unlink(vt);
+	obs_ret("rename to /tmp", rename(path("a"), tm));
+	unlink(tm);
+	obs_ret("rename a directory to /var/tmp", rename(path("d"), vt));
+	rmdir(vt);
+	obs_ret("rename into a missing directory of /var/tmp",
+		rename(path("a"), fmt("/var/tmp/%s/x", objname("nodir"))));
+	obs_ret("rename a missing file to /var/tmp", rename(path("m"), vt));
+	obs_ret("rename from a missing directory to /var/tmp", rename(sub("nodir", "x"), vt));
+	obs_ret("RENAME_EXCHANGE with /var/tmp",
+		renameat2(AT_FDCWD, path("a"), AT_FDCWD, "/var/tmp", RENAME_EXCHANGE));
+	obs_ret("link to /var/tmp", link(path("a"), vt));
+	unlink(vt);
+	obs_ret("link of a missing file to /var/tmp", link(path("m"), vt));
+	obs_ret("link onto an existing name in /var/tmp", link(path("a"), "/var/tmp"));
+	obs_ret("link into a missing directory of /var/tmp",
+		link(path("a"), fmt("/var/tmp/%s/x", objname("nodir"))));
+	obs_ret("link from /etc/hostname", link("/etc/hostname", path("h")));
+	unlink(path("h"));
+	obs_ret("symlink to /var/tmp (a name, no EXDEV)", symlink("/var/tmp", path("l")));
+	obs_readlink("readlink it", path("l"), 64);
+	rm("l");
+	rmd(path("d"));
+	rm("a");
+}
+
+/* The sticky bit and mode bits for a second user, as the kernel checks
+ * them: a child takes uid and gid 65534. */
+static void as_nobody(const char *label, void (*fn)(void *), void *arg)
+{
+	obs_child(label, fn, arg);
+}
+
+static void nobody(void)
+{
+	if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+		obs("setresuid: %s", errname(errno));
+}
+
+static void sticky_child(void *arg)
+{
+	(void)arg;
+	nobody();
+	obs_ret("unlink root's file", unlink(sub("t", "rootf")));
+	obs_ret("rename root's file", rename(sub("t", "rootf"), sub("t", "x")));
+	obs_ret("rename onto root's file", rename(sub("t", "mine0"), sub("t", "rootf")));
+	obs_ret("rmdir root's directory", rmdir(sub("t", "rootd")));
+	probe_open("write root's 0666 file", sub("t", "rootf"), O_WRONLY, 0);
+	probe_open("create a file", sub("t", "mine"), O_CREAT | O_WRONLY | O_EXCL, 0644);
+	obs_lstat("it is mine", sub("t", "mine"));
+	obs_ret("rename my file", rename(sub("t", "mine"), sub("t", "mine2")));
+	obs_ret("unlink my file", unlink(sub("t", "mine2")));
+	obs_ret("link root's 0666 file", link(sub("t", "rootf"), sub("t", "hl")));
+	obs_ret("link root's 0644 file (protected_hardlinks, when on)",
+		link(sub("t", "rootd/in"), sub("t", "hl2")));
+	unlink(sub("t", "hl"));
+	obs_ret("chmod root's file", chmod(sub("t", "rootf"), 0600));
+	obs_ret("chown root's file to me", chown(sub("t", "rootf"), 65534, 65534));
+	obs_ret("utimensat NULL on root's 0666 file", utimensat(AT_FDCWD, sub("t", "rootf"), NULL, 0));
+	obs_ret("utimensat times on root's 0666 file",
+		utimensat(AT_FDCWD, sub("t", "rootf"),
+			  (struct timespec[]){ { 1, 0 }, { 1, 0 } }, 0));
+	obs_ret("unlink in a 0755 root directory", unlink(sub("t", "rootd/in")));
+	obs_ret("create in a 0755 root directory", mkdir(sub("t", "rootd/new"), 0700));
+	obs_pstat("stat in a 0700 root directory", sub("t", "closed/in"));
+	obs_ret("access W_OK of root's 0644 file", access(sub("t", "rootd/in"), W_OK));
+	obs_ret("euidaccess R_OK of root's 0644 file", euidaccess(sub("t", "rootd/in"), R_OK));
+	obs_ret("setxattr user.* on root's 0666 file",
+		setxattr(sub("t", "rootf"), "user.k", "v", 1, 0));
+	obs_ret("setxattr trusted.* on my file", setxattr(sub("t", "mine0"), "trusted.k", "v", 1, 0));
+	obs_ret("remove my file", unlink(sub("t", "mine0")));
+}
+
+static int protected_hardlinks(void)
+{
+	FILE *f = fopen("/proc/sys/fs/protected_hardlinks", "r");
+	int v = 0;
+
+	if (f && fscanf(f, "%d", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void sc_sticky_second_user(void)
+{
+	mkd(path("t"));
+	chmod(path("t"), 01777);
+	mkf(sub("t", "rootf"), "root");
+	chmod(sub("t", "rootf"), 0666);
+	mkd(sub("t", "rootd"));
+	mkf(sub("t", "rootd/in"), "x");
+	mkd(sub("t", "closed"));
+	chmod(sub("t", "closed"), 0700);
+	mkf(sub("t", "closed/in"), "x");
+	mkf(sub("t", "mine0"), "x");
+	if (chown(sub("t", "mine0"), 65534, 65534) != 0)
+		obs("setup: chown: %s", errname(errno));
+	obs("euid is root: %s", geteuid() == 0 ? "yes" : "no");
+	as_nobody("as uid 65534 in a sticky directory", sticky_child, NULL);
+	obs_lstat("root's file is still there", sub("t", "rootf"));
+	obs("protected_hardlinks: %s", protected_hardlinks() ? "on" : "off");
+	rmtree(path("t"));
+}
+
+static int obs_spawn(const char *label, const char *prog, char *const argv[],
+		     posix_spawn_file_actions_t *fa)
+{
+	extern char **environ;
+	pid_t pid;
+	int r = posix_spawn(&pid, prog, fa, NULL, argv, environ);
+
+	if (r) {
+		obs("%s: %s", label, errname(r));
+		return -1;
+	}
+	obs_wait(label, pid);
+	return 0;
+}
+
+static void sc_posix_spawn(void)
+{
+	posix_spawn_file_actions_t fa;
+
+	mkd(path("t"));
+	/* a program kept in the mount, and a script */
+	mkf(sub("t", "s.sh"), "#!/bin/sh\necho \"script $0 $1\" > \"$2\"\nexit 3\n");
+	chmod(sub("t", "s.sh"), 0755);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, sub("t", "out"), O_WRONLY | O_CREAT | O_TRUNC,
+					 0644);
+	obs_spawn("spawn /bin/echo, stdout on a file in the mount", "/bin/echo",
+		  (char *[]){ "echo", "via", "file", "actions", NULL }, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	obs_contents("what it wrote", "t/out");
+	obs_spawn("spawn the script", sub("t", "s.sh"),
+		  (char *[]){ "s.sh", "arg", (char *)sub("t", "out2"), NULL }, NULL);
+	obs_contents("what the script wrote", "t/out2");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, sub("t", "missing"), O_RDONLY, 0);
+	obs_spawn("spawn with an open action on a missing file", "/bin/true",
+		  (char *[]){ "true", NULL }, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addchdir_np(&fa, path("t"));
+	obs_spawn("spawn ./s.sh after a chdir action", "./s.sh",
+		  (char *[]){ "s.sh", "x", "out3", NULL }, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	obs_contents("what it wrote", "t/out3");
+	obs_spawn("spawn a missing program in the mount", sub("t", "none"),
+		  (char *[]){ "none", NULL }, NULL);
+	chmod(sub("t", "s.sh"), 0644);
+	obs_spawn("spawn a program without x", sub("t", "s.sh"), (char *[]){ "s.sh", NULL }, NULL);
+	rmtree(path("t"));
+}
+
+static void exec_child(void *arg)
+{
+	const char **a = arg;
+
+	execl(a[0], a[0], a[1], (char *)NULL);
+	obs("execl %s: %s", rel(a[0], path("t")), errname(errno));
+	fflush(stdout);
+	_exit(126);
+}
+
+static void sc_exec_managed(void)
+{
+	mkd(path("t"));
+	mkf(sub("t", "ok.sh"), "#!/bin/sh\nexit 5\n");
+	mkf(sub("t", "noshebang"), "exit 6\n");
+	mkf(sub("t", "bare"), "#!");
+	mkf(sub("t", "nointerp"), "#!/nonexistent\n");
+	mkf(sub("t", "nox"), "#!/bin/sh\n");
+	chmod(sub("t", "ok.sh"), 0755);
+	chmod(sub("t", "noshebang"), 0755);
+	chmod(sub("t", "bare"), 0755);
+	chmod(sub("t", "nointerp"), 0755);
+	chmod(sub("t", "nox"), 0644);
+	mkd(sub("t", "dir"));
+	obs_child("execl a script", exec_child, (const char *[]){ sub("t", "ok.sh"), "x" });
+	obs_child("execl no #!", exec_child, (const char *[]){ sub("t", "noshebang"), "x" });
+	obs_child("execl a bare #!", exec_child, (const char *[]){ sub("t", "bare"), "x" });
+	obs_child("execl a missing interpreter", exec_child,
+		  (const char *[]){ sub("t", "nointerp"), "x" });
+	obs_child("execl without x", exec_child, (const char *[]){ sub("t", "nox"), "x" });
+	obs_child("execl a directory", exec_child, (const char *[]){ sub("t", "dir"), "x" });
+	obs_child("execl a missing file", exec_child, (const char *[]){ sub("t", "none"), "x" });
+	obs_child("execl through a file", exec_child, (const char *[]){ sub("t", "ok.sh/x"), "x" });
+	rmtree(path("t"));
+}
+
+static void sc_unix_socket(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX }, got;
+	socklen_t len = sizeof(got);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0), x;
+	char buf[16] = "";
+
+	mkd(path("t"));
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sub("t", "s"));
+	obs_ret("bind", bind(s, (struct sockaddr *)&a, sizeof(a)));
+	obs_lstat("the node", sub("t", "s"));
+	obs_ret("listen", listen(s, 4));
+	obs_ret("getsockname", getsockname(s, (struct sockaddr *)&got, &len));
+	obs("  name is the bound one: %s", !strcmp(got.sun_path, a.sun_path) ? "yes" : "no");
+	obs_ret("bind another to the same name",
+		bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, sizeof(a)));
+	obs_ret("connect", connect(c, (struct sockaddr *)&a, sizeof(a)));
+	x = accept(s, NULL, NULL);
+	obs_fd("accept", x);
+	obs_ret("send", send(c, "hello", 5, 0));
+	obs_ret("recv", recv(x, buf, sizeof(buf), 0));
+	len = sizeof(got);
+	obs_ret("getpeername", getpeername(c, (struct sockaddr *)&got, &len));
+	obs("  peer is the bound name: %s", !strcmp(got.sun_path, a.sun_path) ? "yes" : "no");
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sub("t", "none"));
+	obs_ret("connect to a missing name", connect(socket(AF_UNIX, SOCK_STREAM, 0),
+						     (struct sockaddr *)&a, sizeof(a)));
+	mkf(sub("t", "file"), "");
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sub("t", "file"));
+	obs_ret("connect to a file", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a,
+					     sizeof(a)));
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sub("t", "nodir/s"));
+	obs_ret("bind in a missing directory",
+		bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&a, sizeof(a)));
+	obs_ret("unlink the socket", unlink(sub("t", "s")));
+	close(x);
+	close(c);
+	close(s);
+	rmtree(path("t"));
+}
+
 const struct scenario scenarios[] = {
 	{ "shm-create-excl", sc_shm_create_excl },
 	{ "shm-names", sc_shm_names },
@@ -4229,6 +5083,26 @@ const struct scenario scenarios[] = {
 	{ "chown-symlink", sc_chown_symlink },
 	{ "utimensat-symlink", sc_utimensat_symlink },
 	{ "access-symlink", sc_access_symlink },
+	{ "glob", sc_glob },
+	{ "nftw", sc_nftw },
+	{ "nftw-actionretval", sc_nftw_actionretval },
+	{ "fts", sc_fts },
+	{ "fts-children", sc_fts_children },
+	{ "tmpfile", sc_tmpfile },
+	{ "freopen", sc_freopen },
+	{ "readdir-r", sc_readdir_r },
+	{ "euidaccess", sc_euidaccess },
+	{ "readdir-mutate", sc_readdir_mutate },
+	{ "dtype-dino", sc_dtype_dino },
+	{ "mknod", sc_mknod },
+	{ "eloop", sc_eloop },
+	{ "enotdir", sc_enotdir },
+	{ "enotempty-eisdir", sc_enotempty_eisdir },
+	{ "exdev", sc_exdev },
+	{ "sticky-second-user", sc_sticky_second_user },
+	{ "posix-spawn", sc_posix_spawn },
+	{ "exec-managed", sc_exec_managed },
+	{ "unix-socket", sc_unix_socket },
 };
 
 const size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];
