@@ -40,7 +40,8 @@ struct client {
 	struct server *srv;
 	int fd;
 	int greeted;
-	struct shx_cred cred;
+	struct shx_cred cred; /* the current request's sender (SO_PASSCRED) */
+	pid_t pid;	      /* the process that connected (SO_PEERCRED): its holds */
 	struct hold *holds; /* sorted by ino */
 	size_t nholds, cap;
 };
@@ -189,7 +190,7 @@ static int do_hold(struct client *c, const struct shx_req *q, struct shx_rep *p,
 		return -ESTALE;
 	r = hold_add(c, ip);
 	/* the process exec'd and holds it again: its orphaned hold is this */
-	if (r == 0 && orphan_take(c->srv, c->cred.pid, ip->ino))
+	if (r == 0 && orphan_take(c->srv, c->pid, ip->ino))
 		ns_unhold(ip);
 	return r;
 }
@@ -600,7 +601,7 @@ static void client_end(struct client *c)
 {
 	struct server *s = c->srv;
 
-	shx_debug("client %d (pid %d) gone, %zu holds", c->fd, (int)c->cred.pid, c->nholds);
+	shx_debug("client %d (pid %d) gone, %zu holds", c->fd, (int)c->pid, c->nholds);
 	loop_del(s->loop, c->fd);
 	close(c->fd);
 	for (size_t i = 0; i < c->nholds; i++) {
@@ -610,8 +611,8 @@ static void client_end(struct client *c)
 			continue;
 		/* an unlinked object this process still has open (it exec'd,
 		 * or its fds went to a program that is not preloaded) stays */
-		if (ip->nlink == 0 && pid_holds(c->cred.pid, ip->ino))
-			orphan_add(s, ip->ino, c->cred.pid);
+		if (ip->nlink == 0 && pid_holds(c->pid, ip->ino))
+			orphan_add(s, ip->ino, c->pid);
 		else
 			ns_release(&s->ns, ip);
 	}
@@ -770,6 +771,7 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	c->srv = s;
 	c->fd = cfd;
 	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
+	c->pid = uc.pid;
 	s->nclients++;
 	s->idle_since_ns = 0;
 	shx_debug("client %d: pid %d", cfd, (int)uc.pid);
