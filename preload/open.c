@@ -20,8 +20,9 @@ static atomic_int cached_umask = -1;
 
 mode_t shx_umask(void)
 {
-	/* a vfork child's umask is its own, the cache its parent's */
-	int m = shx_conn_vforked() ? -1 : atomic_load(&cached_umask);
+	/* (a vfork child's umask() empties the cache, so a child never
+	 * uses its parent's) */
+	int m = atomic_load(&cached_umask);
 	char buf[2048], *p;
 	long n;
 	int fd;
@@ -42,6 +43,7 @@ mode_t shx_umask(void)
 		m = REAL(umask)(0);
 		REAL(umask)(m);
 	}
+	/* a vfork child's umask is its own, the cache its parent's */
 	if (!shx_conn_vforked())
 		atomic_store(&cached_umask, m);
 	return m;
@@ -51,8 +53,9 @@ SHX_EXPORT mode_t umask(mode_t mask)
 {
 	mode_t old = REAL(umask)(mask);
 
-	if (!shx_conn_vforked())
-		atomic_store(&cached_umask, mask & 0777);
+	/* a vfork child's umask is its own: the parent reads its own from
+	 * /proc again */
+	atomic_store(&cached_umask, shx_conn_vforked() ? -1 : (int)(mask & 0777));
 	return old;
 }
 
