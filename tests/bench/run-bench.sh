@@ -62,7 +62,7 @@ reap_leftovers() {
 		[ -e "$f" ] || continue
 		p=${f#/dev/shm/shx-bench.}
 		p=${p%%.*}
-		kill -0 "$p" 2>/dev/null || rm -f "$f"
+		kill -0 "$p" 2>/dev/null || rm -rf "$f"
 	done
 }
 
@@ -80,12 +80,14 @@ runs=3
 run_round() {
 	out="$SHX_TMP/$2.$1.out"
 	err="$SHX_TMP/$2.$1.err"
+	# the tmp-* workloads: the kernel's tmpfs natively, the manager's
+	# /tmp under the preload
 	if [ "$1" = preload ]; then
 		shx_run "$bench" --run "$2" --rounds $runs --warmup 1 \
-			--dir "$outside" </dev/null >"$out" 2>"$err"
+			--dir "$outside" --tmp /tmp </dev/null >"$out" 2>"$err"
 	else
 		"$bench" --run "$2" --rounds $runs --warmup 1 \
-			--dir "$outside" </dev/null >"$out" 2>"$err"
+			--dir "$outside" --tmp /dev/shm </dev/null >"$out" 2>"$err"
 	fi
 	rc=$?
 	# best: the fewest seconds, or the most ops/s

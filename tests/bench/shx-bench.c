@@ -18,6 +18,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -346,6 +347,99 @@ static double stat_outside(void)
 	return STAT_ITERS / (t1 - t0);
 }
 
+/* ---- 6./7. a tmpfs's small-file work ---------------------------------- */
+
+/* The directory these work in: the kernel's tmpfs natively (/dev/shm), the
+ * manager's /tmp under the preload; the runner says which (--tmp). */
+static const char *opt_tmp = "/dev/shm";
+
+static void tmp_dir(char *dir, size_t size, const char *what)
+{
+	snprintf(dir, size, "%s/shx-bench.%ld.%s", opt_tmp, (long)getpid(), what);
+}
+
+#define FILE_ITERS 20000
+
+/* create + write 4 KiB + close + unlink, the life of a temporary file */
+static double tmp_file(void)
+{
+	char dir[4096], path[4200], buf[4096];
+	double t0, t1;
+	long i;
+
+	memset(buf, 'x', sizeof buf);
+	tmp_dir(dir, sizeof dir, "file");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		die("mkdir %s", dir);
+	snprintf(path, sizeof path, "%s/f", dir);
+	t0 = now();
+	for (i = 0; i < FILE_ITERS; i++) {
+		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+
+		if (fd < 0)
+			die("open %s (iteration %ld)", path, i);
+		write_full(fd, buf, sizeof buf);
+		if (close(fd) != 0)
+			die("close %s", path);
+		if (unlink(path) != 0)
+			die("unlink %s", path);
+	}
+	t1 = now();
+	if (rmdir(dir) != 0)
+		die("rmdir %s", dir);
+	return FILE_ITERS / (t1 - t0);
+}
+
+#define DIR_FILES 1000
+
+/* mkdir, 1000 files, readdir with a stat of each, remove them all: what a
+ * build's or a test suite's scratch directory goes through */
+static double tmp_tree(void)
+{
+	char dir[4096], path[4200];
+	struct dirent *e;
+	struct stat st;
+	double t0, t1;
+	long n = 0;
+	DIR *d;
+
+	tmp_dir(dir, sizeof dir, "tree");
+	t0 = now();
+	if (mkdir(dir, 0700) != 0)
+		die("mkdir %s", dir);
+	for (long i = 0; i < DIR_FILES; i++) {
+		int fd;
+
+		snprintf(path, sizeof path, "%s/file-%ld", dir, i);
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+		if (fd < 0 || close(fd) != 0)
+			die("create %s", path);
+	}
+	d = opendir(dir);
+	if (!d)
+		die("opendir %s", dir);
+	while ((e = readdir(d))) {
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			die("stat %s/%s", dir, e->d_name);
+		n += S_ISREG(st.st_mode);
+	}
+	if (closedir(d) != 0)
+		die("closedir %s", dir);
+	if (n != DIR_FILES) {
+		errno = 0;
+		die("%s: %ld files listed, not %d", dir, n, DIR_FILES);
+	}
+	for (long i = 0; i < DIR_FILES; i++) {
+		snprintf(path, sizeof path, "%s/file-%ld", dir, i);
+		if (unlink(path) != 0)
+			die("unlink %s", path);
+	}
+	if (rmdir(dir) != 0)
+		die("rmdir %s", dir);
+	t1 = now();
+	return 1 / (t1 - t0);
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 struct workload {
@@ -363,6 +457,8 @@ static const struct workload TABLE[] = {
 	{ "shm-cycle",          shm_cycle,          0.50, "ops/s" },
 	{ "open-close-outside", open_close_outside, 0.97, "ops/s" },
 	{ "stat-outside",       stat_outside,       0.97, "ops/s" },
+	{ "tmp-file-4k",        tmp_file,           0.40, "ops/s" },
+	{ "tmp-tree-1000",      tmp_tree,           0.30, "ops/s" },
 };
 #define NWORKLOADS (sizeof TABLE / sizeof TABLE[0])
 
@@ -370,11 +466,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: shx-bench --list\n"
-		"       shx-bench --run NAME [--rounds R] [--warmup W] [--dir DIR]\n"
+		"       shx-bench --run NAME [--rounds R] [--warmup W] [--dir DIR] [--tmp TMP]\n"
 		"--list prints NAME TARGET UNIT per workload; --run runs W\n"
 		"unreported rounds (default 0), then R rounds (default 1), printing\n"
 		"NAME ROUND VALUE UNIT per round.  DIR (default .) holds the\n"
-		"file of the *-outside workloads.\n");
+		"file of the *-outside workloads, TMP (default /dev/shm) the\n"
+		"directories of the tmp-* ones.\n");
 }
 
 static int parse_count(const char *opt, const char *arg, long min, long *out)
@@ -414,6 +511,8 @@ int main(int argc, char **argv)
 			a++;
 		} else if (strcmp(argv[a], "--dir") == 0 && a + 1 < argc) {
 			opt_dir = argv[++a];
+		} else if (strcmp(argv[a], "--tmp") == 0 && a + 1 < argc) {
+			opt_tmp = argv[++a];
 		} else if (strcmp(argv[a], "--help") == 0) {
 			usage(stdout);
 			return 0;
