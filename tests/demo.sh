@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/demo.sh -- what `make demo` shows: a private manager, Python's
-# multiprocessing.shared_memory between two processes and a shell writing
-# under /dev/shm, all with libshmemx.so preloaded; then the manager's own
-# view (shmemctl stats, shmemctl ls), and everything cleaned up.
+# multiprocessing.shared_memory between two processes, a shell writing
+# under /dev/shm, and a build in a directory of /tmp, all with libshmemx.so
+# preloaded; then the manager's own view (shmemctl stats, shmemctl ls),
+# and everything cleaned up.
 #
 # Environment (from make): top_srcdir, top_builddir, SHMEMX_LIB,
 # SHMEMX_SHMEMD, SHMEMX_SHMEMCTL, PYTHON3.
@@ -78,6 +79,19 @@ else
 	tell "Without the library, /dev/shm/demo.txt does not exist: the kernel never saw it."
 fi
 
+step "A build in /tmp: mktemp -d, gcc, and the program it made"
+demo_dir=$(shx_run bash -c 'd=$(mktemp -d /tmp/demo.XXXXXX) && echo "$d"')
+shx_run env -u TMPDIR bash -c 'cd "$1" && echo "\$ cd $1"
+	printf "#include <stdio.h>\nint main(void) { puts(\"built and run in /tmp\"); return 0; }\n" > hello.c
+	echo "\$ gcc -o hello hello.c && ./hello"; gcc -o hello hello.c && ./hello
+	echo "\$ ls -l"; ls -l --time-style=+ | sed "s/  */ /g"' demo "$demo_dir" 2>&1 | indent
+if [ -e "$demo_dir" ]; then
+	tell "(the kernel's /tmp happens to have a $demo_dir of its own)"
+else
+	tell "gcc's own temporary files went to the manager's /tmp too; the kernel's /tmp" \
+		"has no $demo_dir."
+fi
+
 step "The manager's view: shmemctl stats"
 if [ -x "$SHMEMX_SHMEMCTL" ]; then
 	"$SHMEMX_SHMEMCTL" stats 2>&1 | indent
@@ -93,12 +107,13 @@ else
 fi
 
 step "Cleaning up"
-shx_run rm -f /dev/shm/demo.txt /dev/shm/demo-shm
-left=$(shx_run ls -A /dev/shm 2>&1)
+shx_run rm -rf /dev/shm/demo.txt /dev/shm/demo-shm "$demo_dir"
+left=$(shx_run ls -A /dev/shm /tmp 2>&1 | grep -v -e '^/dev/shm:$' -e '^/tmp:$' -e '^$')
 if [ -z "$left" ]; then
-	tell "Removed /dev/shm/demo.txt and /demo-shm: the manager's /dev/shm is empty again."
+	tell "Removed /dev/shm/demo.txt, /demo-shm and $demo_dir: the manager's /dev/shm" \
+		"and /tmp are empty again."
 else
-	tell "Removed /dev/shm/demo.txt and /demo-shm, yet /dev/shm still holds:"
+	tell "Removed /dev/shm/demo.txt, /demo-shm and $demo_dir, yet there is still:"
 	printf '%s\n' "$left" | indent
 fi
 tell "The manager is stopped as the demo exits."
