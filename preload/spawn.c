@@ -32,6 +32,26 @@
 
 #include "preload.h"
 
+/* Under AddressSanitizer the child runs on a stack ASan does not know, in
+ * the parent's thread (same TLS): it is announced as a fiber switch, and the
+ * parent switches back when the child has gone.  The child's frames also
+ * poison the stack's shadow and are never unwound (it execs or exits), so
+ * the shadow is cleaned before the stack is used and unmapped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SHX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SHX_ASAN 1
+#endif
+#endif
+#ifdef SHX_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#define CLEAN_STACK(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define CLEAN_STACK(p, n) ((void)(p), (void)(n))
+#endif
+
 #define SPAWN_ERROR 127	      /* the child's exit status when it fails */
 #define CHILD_STACK (256 << 10) /* the wrappers keep a few PATH_MAX buffers */
 
@@ -201,6 +221,10 @@ struct spawn {
 	char *const *argv, *const *envp;
 	sigset_t oldmask;
 	volatile int err;	/* the child's errno when it fails */
+#ifdef SHX_ASAN
+	const void *asan_bottom; /* the parent's stack, as ASan knew it */
+	size_t asan_size;
+#endif
 };
 
 static int managed(const char *path)
@@ -321,6 +345,9 @@ static int child(void *arg)
 	pid_t pgrp = 0;
 	int policy = 0;
 
+#ifdef SHX_ASAN
+	__sanitizer_finish_switch_fiber(NULL, &s->asan_bottom, &s->asan_size);
+#endif
 	sigemptyset(&def);
 	if (s->attr) {
 		posix_spawnattr_getflags(s->attr, &flags);
@@ -385,7 +412,19 @@ static int spawn_here(pid_t *pid, struct spawn *s)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &s->oldmask);
 	s->err = 0;
+	CLEAN_STACK(stack, CHILD_STACK);
+#ifdef SHX_ASAN
+	void *fake = NULL;
+
+	__sanitizer_start_switch_fiber(&fake, stack, CHILD_STACK);
+#endif
 	p = clone(child, (char *)stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, s);
+#ifdef SHX_ASAN
+	if (p < 0) /* no child: finish the switch it never made */
+		__sanitizer_finish_switch_fiber(NULL, &s->asan_bottom, &s->asan_size);
+	__sanitizer_start_switch_fiber(NULL, s->asan_bottom, s->asan_size);
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
 	if (p > 0) {
 		r = s->err;
 		if (r)
@@ -394,6 +433,7 @@ static int spawn_here(pid_t *pid, struct spawn *s)
 	} else {
 		r = errno;
 	}
+	CLEAN_STACK(stack, CHILD_STACK);
 	munmap(stack, CHILD_STACK);
 	if (r == 0 && pid)
 		*pid = p;
