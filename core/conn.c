@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "path.h"
+#include "spin.h"
 
 extern char **environ;
 
@@ -218,9 +219,11 @@ const char *shx_conn_nodes(size_t *len)
  * call: the library's own recvmsg is a wrapper).  A manager
  * answers in a few microseconds, but waking a sleeping thread on another
  * CPU costs tens (60 us on the VMs we measured): polling briefly makes a
- * round trip some fifteen times cheaper.  Pointless with one CPU. */
+ * round trip some fifteen times cheaper -- when the manager has a CPU of
+ * its own, which spin.h learns.  Pointless with one CPU. */
 #define SPIN_NS 50000
 static int spin_ok = -1;
+static struct shx_spin spin;
 
 static int64_t mono_ns(void)
 {
@@ -236,19 +239,24 @@ static ssize_t recv_reply(int sock, struct msghdr *mh)
 
 	if (spin_ok < 0)
 		spin_ok = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-	if (spin_ok) {
+	if (spin_ok && shx_spin_try(&spin)) {
 		int64_t deadline = mono_ns() + SPIN_NS;
 
 		for (unsigned i = 0;; i++) {
 			got = syscall(SYS_recvmsg, sock, mh,
 				      MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (got >= 0 || (errno != EAGAIN && errno != EINTR))
+			if (got >= 0 || (errno != EAGAIN && errno != EINTR)) {
+				/* (an answer found after the yield below gave the
+				 * CPU away for long is no success of polling) */
+				shx_spin_result(&spin, mono_ns() <= deadline);
 				return got;
+			}
 			/* the manager may be waiting for this very CPU */
 			sched_yield();
 			if ((i & 7) == 7 && mono_ns() > deadline)
 				break;
 		}
+		shx_spin_result(&spin, 0);
 	}
 	do
 		got = syscall(SYS_recvmsg, sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "path.h"
 #include "server.h"
+#include "spin.h"
 
 #define SPIN_NS 100000
 
@@ -243,17 +244,20 @@ int main(int argc, char **argv)
 		close(ready);
 	}
 	int spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	struct shx_spin polling = { 0 }; /* whether polling pays (spin.h) */
 	int64_t next_check = ns_now();
 	shx_debug("listening on %s", sock);
 	while (!stop) {
 		/* After a request, poll a little before sleeping: the next one
 		 * of a burst usually follows within microseconds, and a wake-up
 		 * costs tens of them (see SPIN_NS in core/conn.c). */
-		int64_t spin_until = spin ? ns_now() + SPIN_NS : 0;
+		int64_t spin_until = spin && shx_spin_try(&polling) ? ns_now() + SPIN_NS : 0;
 
 		do
 			r = loop_run_once(srv.loop, 0);
 		while (r == 0 && !stop && ns_now() < spin_until);
+		if (spin_until && !stop)
+			shx_spin_result(&polling, r != 0);
 		if (r == 0)
 			r = loop_run_once(srv.loop, 1000);
 		if (r < 0 && r != -EINTR) {
