@@ -339,11 +339,6 @@ void ns_sync(struct ns *ns, struct ns_inode *ip)
 
 /* --- permissions: generic_permission, may_delete ------------------------- */
 
-static int owner_or_cap(const struct shx_cred *cr, const struct ns_inode *ip)
-{
-	return cr->uid == 0 || cr->uid == ip->uid;
-}
-
 static int permission(const struct shx_cred *cr, const struct ns_inode *ip, int mask)
 {
 	unsigned m = ip->mode;
@@ -707,18 +702,9 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 	return created;
 }
 
-static int reopen_memfd(struct ns *ns, struct ns_inode *ip, int flags)
-{
-	char path[16];
-	int fd;
-
-	snprintf(path, sizeof(path), "%d", ip->memfd);
-	fd = openat(ns->procfd, path, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
 int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
 {
+	char path[64];
 	int keep = O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_SYNC | O_DSYNC |
 		   O_PATH | O_LARGEFILE;
 	int fd;
@@ -726,43 +712,13 @@ int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
 	/* A directory's fd is a placeholder: a real, empty directory, so
 	 * that read() gives EISDIR and fchdir() has something to enter; the
 	 * client lists the managed directory itself. */
-	if (!S_ISDIR(ip->mode))
-		return reopen_memfd(ns, ip, flags & keep);
-	fd = open(ns->placeholder, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & O_PATH));
+	if (S_ISDIR(ip->mode))
+		fd = open(ns->placeholder, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (flags & O_PATH));
+	else {
+		snprintf(path, sizeof(path), "%d", ip->memfd);
+		fd = openat(ns->procfd, path, (flags & keep) | O_CLOEXEC);
+	}
 	return fd < 0 ? -errno : fd;
-}
-
-int ns_open_memfd(struct ns *ns, struct ns_inode *ip)
-{
-	return reopen_memfd(ns, ip, O_RDONLY);
-}
-
-int ns_xattr_permission(const struct shx_cred *cr, const struct ns_inode *ip, const char *name,
-			int write)
-{
-	int mask = write ? MAY_WRITE : MAY_READ;
-
-	/* security.* and system.* are the LSM's and the file system's
-	 * business; POSIX ACLs are not kept (the mode bits are the
-	 * namespace's, not the memfd's), so they cannot be set */
-	if (!strncmp(name, "security.", 9))
-		return 0;
-	if (!strncmp(name, "system.", 7))
-		return write && !strncmp(name, "system.posix_acl_", 17) ? -EOPNOTSUPP : 0;
-	if (!strncmp(name, "trusted.", 8)) {
-		if (cr->uid != 0) /* CAP_SYS_ADMIN */
-			return write ? -EPERM : -ENODATA;
-		return 0;
-	}
-	/* user.*: regular files and directories only, and in a sticky
-	 * directory only its owner may write them */
-	if (!strncmp(name, "user.", 5)) {
-		if (!S_ISREG(ip->mode) && !S_ISDIR(ip->mode))
-			return write ? -EPERM : -ENODATA;
-		if (S_ISDIR(ip->mode) && (ip->mode & S_ISVTX) && write && !owner_or_cap(cr, ip))
-			return -EPERM;
-	}
-	return permission(cr, ip, mask);
 }
 
 /* do_unlinkat, vfs_unlink; do_rmdir for AT_REMOVEDIR */
@@ -851,35 +807,40 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 	a->nlink = ip->nlink;
 	a->uid = ip->uid;
 	a->gid = ip->gid;
-	/* every inode has a memfd, whose ctime moves with the extended
-	 * attributes kept on it */
-	if (fstat(ip->memfd, &st) < 0)
-		return -errno;
-	a->ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-	if (a->ctime_ns < ip->ctime_ns)
-		a->ctime_ns = ip->ctime_ns;
 	if (S_ISREG(ip->mode)) {
+		if (fstat(ip->memfd, &st) < 0)
+			return -errno;
 		a->size = st.st_size;
 		a->blocks = st.st_blocks;
 		a->atime_ns = st.st_atim.tv_sec * 1000000000LL + st.st_atim.tv_nsec;
 		a->mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		a->ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+		if (a->ctime_ns < ip->ctime_ns)
+			a->ctime_ns = ip->ctime_ns;
 	} else if (S_ISLNK(ip->mode)) {
 		a->size = strlen(ip->target);
 		/* shmem_symlink: a target longer than SHORT_SYMLINK_LEN takes a page */
 		a->blocks = a->size > 128 ? 4096 / 512 : 0;
 		a->atime_ns = ip->atime_ns;
 		a->mtime_ns = ip->mtime_ns;
+		a->ctime_ns = ip->ctime_ns;
 	} else {
 		/* tmpfs: a directory's size grows by BOGO_DIRENT_SIZE per entry */
 		a->size = (ip->nentries + 2) * 20;
 		a->atime_ns = ip->atime_ns;
 		a->mtime_ns = ip->mtime_ns;
+		a->ctime_ns = ip->ctime_ns;
 	}
 	(void)ns;
 	return 0;
 }
 
 /* --- setattr: setattr_prepare, notify_change, shmem_setattr ------------- */
+
+static int owner_or_cap(const struct shx_cred *cr, const struct ns_inode *ip)
+{
+	return cr->uid == 0 || cr->uid == ip->uid;
+}
 
 static int set_times(struct ns_inode *ip, const struct shx_req *q)
 {

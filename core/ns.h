@@ -137,15 +137,6 @@ void ns_unhold(struct ns_inode *ip);
 /* Drops a holder; the inode goes when it has neither names nor holders. */
 void ns_release(struct ns *ns, struct ns_inode *ip);
 
-/* xattr_permission (fs/xattr.c) for attribute `name` of ip; write: set
- * or remove.  The call itself then runs on the inode's memfd
- * (ns_open_memfd), which keeps extended attributes as a tmpfs inode does. */
-int ns_xattr_permission(const struct shx_cred *cr, const struct ns_inode *ip, const char *name,
-			int write);
-/* A read-only open file description of the inode's memfd, whatever its
- * type. */
-int ns_open_memfd(struct ns *ns, struct ns_inode *ip);
-
 /* chdir(2)'s checks: a directory (ENOTDIR) the caller may search
  * (EACCES). */
 int ns_chdir(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip);

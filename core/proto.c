@@ -382,7 +382,6 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
-		[SHX_OP_XATTR] = "xattr",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

@@ -46,9 +46,6 @@ enum shx_op {
 	SHX_OP_READLINK,  /* path -> data: the target */
 	SHX_OP_STATFS,	  /* path, or ino alone -> data: one shx_stats record */
 	SHX_OP_REALPATH,  /* path -> data: the path with symlinks, "." and ".." resolved */
-	/* extended attributes */
-	SHX_OP_XATTR,	  /* path, or ino alone; path2: the name ("" to list), flags:
-			     AT_SYMLINK_NOFOLLOW, aux: 1 to change -> fd of the memfd */
 	SHX_OP_MAX
 };
 

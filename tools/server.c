@@ -156,16 +156,6 @@ static struct ns_inode *iget(struct client *c, uint64_t ino)
 	return ns_iget(&c->srv->ns, ino);
 }
 
-/* What a request names: its path (relative to q->ino), or the inode q->ino
- * alone when it has no path (a call on an fd). */
-static int target(struct client *c, const struct shx_req *q, int follow, struct ns_inode **ip)
-{
-	if (q->pathlen)
-		return ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, follow, ip);
-	*ip = iget(c, q->ino);
-	return *ip ? 0 : -ESTALE;
-}
-
 static int orphan_take(struct server *s, pid_t pid, uint64_t ino);
 
 static int do_hold(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
@@ -320,7 +310,9 @@ static int do_setattr(struct client *c, const struct shx_req *q, struct shx_rep 
 {
 	struct ns *ns = &c->srv->ns;
 	struct ns_inode *ip = NULL;
-	int r = target(c, q, !(q->flags & SHX_SET_NOFOLLOW), &ip);
+	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path,
+				       !(q->flags & SHX_SET_NOFOLLOW), &ip)
+			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
 
 	if (r == 0)
 		r = ns_setattr(ns, &c->cred, ip, q);
@@ -374,7 +366,8 @@ static int do_chdir(struct client *c, const struct shx_req *q, struct shx_rep *p
 	struct ns_inode *ip = NULL;
 	char path[SHX_PATH_MAX];
 	size_t n;
-	int r = target(c, q, 1, &ip);
+	int r = q->pathlen ? ns_lookup(ns, &c->cred, q->ino, q->path, 1, &ip)
+			   : (ip = iget(c, q->ino)) ? 0 : -ESTALE;
 
 	if (r == 0 && q->op == SHX_OP_CHDIR)
 		r = ns_chdir(ns, &c->cred, ip);
@@ -391,27 +384,10 @@ static int do_chdir(struct client *c, const struct shx_req *q, struct shx_rep *p
 static int do_statfs(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct ns_inode *ip = NULL;
-	int r = target(c, q, 1, &ip);
+	int r = q->pathlen ? ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, 1, &ip)
+			   : iget(c, q->ino) ? 0 : -ESTALE;
 
 	return r < 0 ? r : do_stats(c, q, p, fd);
-}
-
-/* getxattr and friends: the manager checks what depends on the inode as
- * the namespace sees it; the client runs the call on the memfd it gets. */
-static int do_xattr(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
-{
-	struct ns *ns = &c->srv->ns;
-	struct ns_inode *ip = NULL;
-	int r = target(c, q, !(q->flags & AT_SYMLINK_NOFOLLOW), &ip);
-
-	if (r == 0 && q->path2len)
-		r = ns_xattr_permission(&c->cred, ip, q->path2, q->aux);
-	if (r == 0)
-		r = ns_open_memfd(ns, ip);
-	if (r < 0)
-		return r;
-	*fd = r;
-	return 0;
 }
 
 static handler_fn *const handlers[SHX_OP_MAX] = {
@@ -422,7 +398,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_LS] = do_ls,	       [SHX_OP_SETATTR] = do_setattr, [SHX_OP_RENAME] = do_rename,
 	[SHX_OP_MKDIR] = do_mkdir,     [SHX_OP_LINK] = do_link,	      [SHX_OP_CHDIR] = do_chdir,
 	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink, [SHX_OP_STATFS] = do_statfs,
-	[SHX_OP_REALPATH] = do_chdir,  [SHX_OP_XATTR] = do_xattr,
+	[SHX_OP_REALPATH] = do_chdir,
 };
 
 /* --- connections --------------------------------------------------------- */

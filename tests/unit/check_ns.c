@@ -12,8 +12,7 @@
  * sticky bit), readdir cookies (dots, creation order, entries added or
  * removed mid-listing, small buffers), space accounting (ns_reserve,
  * ns_sync, the size limit) and the inode limit, ns_getattr, ns_open_fd,
- * ns_path, a second mount, extended attributes (ns_xattr_permission,
- * ns_open_memfd).
+ * ns_path, a second mount.
  *
  * Each test builds a fresh namespace with one mount, /dev/shm, backed by
  * memfds only: the real /dev/shm is never touched.  The placeholder
@@ -31,7 +30,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "ns.h"
@@ -540,74 +538,6 @@ START_TEST(sticky_dir_owner_may_delete)
 	root->mode = S_IFDIR | 0777;
 	ck_assert_int_eq(ns_unlink(&ns, &OTHER, 0, "/dev/shm/secret", 0), 0);
 	ck_assert_int_eq(exists("/dev/shm/secret"), -ENOENT);
-}
-END_TEST
-
-/* --- extended attributes: xattr_permission ---------------------------------- */
-
-static const struct xattr_case {
-	const struct shx_cred *cr;
-	const char *path; /* "/dev/shm" itself is root's, sticky, 01777 */
-	const char *name;
-	int write, expect;
-} xattr_cases[] = {
-	{ &USER, "/dev/shm/theirs", "user.k", 1, 0 },	     /* 0666 */
-	{ &USER, "/dev/shm/theirs", "user.k", 0, 0 },
-	{ &USER, "/dev/shm/file", "user.k", 1, -EACCES },    /* 0644 root's */
-	{ &USER, "/dev/shm/file", "user.k", 0, 0 },
-	{ &USER, "/dev/shm/secret", "user.k", 0, -EACCES },  /* 0600 root's */
-	{ &USER, "/dev/shm/mine", "user.k", 0, -EACCES },    /* 0066: not for its owner */
-	{ &OTHER, "/dev/shm/mine", "user.k", 0, 0 },
-	{ &ROOT, "/dev/shm/secret", "user.k", 1, 0 },
-	{ &USER, "/dev/shm/link", "user.k", 1, -EPERM },     /* user.* only on files, dirs */
-	{ &USER, "/dev/shm/link", "user.k", 0, -ENODATA },
-	{ &ROOT, "/dev/shm/link", "user.k", 1, -EPERM },
-	{ &USER, "/dev/shm", "user.k", 1, -EPERM },	     /* sticky: only its owner */
-	{ &ROOT, "/dev/shm", "user.k", 1, 0 },
-	{ &USER, "/dev/shm", "user.k", 0, 0 },
-	{ &USER, "/dev/shm/secret", "trusted.k", 0, -ENODATA }, /* CAP_SYS_ADMIN */
-	{ &USER, "/dev/shm/secret", "trusted.k", 1, -EPERM },
-	{ &ROOT, "/dev/shm/link", "trusted.k", 1, 0 },
-	{ &USER, "/dev/shm/secret", "security.k", 1, 0 },    /* the LSM's business */
-	{ &USER, "/dev/shm/secret", "system.posix_acl_access", 0, 0 },
-	{ &ROOT, "/dev/shm/file", "system.posix_acl_access", 1, -EOPNOTSUPP }, /* not kept */
-	{ &USER, "/dev/shm/secret", "bogus.k", 0, -EACCES }, /* permission, then EOPNOTSUPP */
-	{ &USER, "/dev/shm/theirs", "bogus.k", 0, 0 },
-};
-
-START_TEST(xattr_table)
-{
-	const struct xattr_case *c = &xattr_cases[_i];
-	struct ns_inode *ip = NULL;
-
-	ck_assert_int_eq(ns_symlink(&ns, &ROOT, "file", 0, "/dev/shm/link"), 0);
-	ck_assert_int_eq(ns_lookup(&ns, &ROOT, 0, c->path, 0, &ip), 0);
-	ck_assert_msg(ns_xattr_permission(c->cr, ip, c->name, c->write) == c->expect,
-		      "%s %s %s by uid %d: %d, not %d", c->write ? "set" : "get", c->name, c->path,
-		      (int)c->cr->uid, ns_xattr_permission(c->cr, ip, c->name, c->write),
-		      c->expect);
-}
-END_TEST
-
-/* The memfd's attributes are the inode's, whatever its type. */
-START_TEST(xattr_on_the_memfd)
-{
-	struct ns_inode *d;
-	char v[8];
-	int fd, fd2;
-
-	ck_assert_int_eq(ns_mkdir(&ns, &ROOT, 0, "/dev/shm/d", 0755), 0);
-	d = lookup("/dev/shm/d");
-	fd = ns_open_memfd(&ns, d);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(fsetxattr(fd, "user.k", "dv", 2, 0), 0);
-	close(fd);
-	fd2 = ns_open_memfd(&ns, d);
-	ck_assert_int_eq(fgetxattr(fd2, "user.k", v, sizeof(v)), 2);
-	ck_assert_int_eq(memcmp(v, "dv", 2), 0);
-	/* read-only, so the client cannot write the memfd's data */
-	ck_assert_int_eq(fcntl(fd2, F_GETFL) & O_ACCMODE, O_RDONLY);
-	close(fd2);
 }
 END_TEST
 
@@ -1572,8 +1502,6 @@ static Suite *ns_suite(void)
 	tcase_add_loop_test(tc, unlink_table, 0, N(unlink_cases));
 	tcase_add_test(tc, unlink_open_object);
 	tcase_add_test(tc, sticky_dir_owner_may_delete);
-	tcase_add_loop_test(tc, xattr_table, 0, N(xattr_cases));
-	tcase_add_test(tc, xattr_on_the_memfd);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("subdirs");

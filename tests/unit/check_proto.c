@@ -307,7 +307,6 @@ static const struct {
 	{ SHX_OP_READLINK, 0, "/dev/shm/link", "" },
 	{ SHX_OP_STATFS, 0, "/dev/shm", "" },
 	{ SHX_OP_REALPATH, 0, "/dev/shm/a/../b", "" },
-	{ SHX_OP_XATTR, 0, "/dev/shm/f", "user.comment" },
 };
 
 /* A new opcode must get a case above. */
@@ -972,7 +971,6 @@ START_TEST(op_names)
 		[SHX_OP_MKDIR] = "mkdir",     [SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
-		[SHX_OP_XATTR] = "xattr",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
