@@ -1,9 +1,10 @@
 /* config.h -- settings of the manager and where clients find it.
  *
- * Settings come from built-in defaults (those of a kernel tmpfs), then the
- * config file ($SHMEMX_CONFIG, else ~/.config/shmemx/shmemx.conf, else
- * /etc/shmemx.conf), then the environment (SHMEMX_SIZE, SHMEMX_NR_INODES,
- * SHMEMX_IDLE_TIMEOUT), later ones winning.
+ * Settings come from built-in defaults (those of a kernel tmpfs, and the
+ * running kernel's System V limits), then the config file ($SHMEMX_CONFIG,
+ * else ~/.config/shmemx/shmemx.conf, else /etc/shmemx.conf), then the
+ * environment (SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT,
+ * SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI), later ones winning.
  */
 #ifndef SHX_CONFIG_H
 #define SHX_CONFIG_H
@@ -15,7 +16,13 @@ struct shx_config {
 	uint64_t size_limit; /* bytes, as tmpfs size= */
 	uint64_t nr_inodes;  /* as tmpfs nr_inodes= */
 	unsigned idle_timeout; /* seconds idle and empty before the manager exits */
+	/* System V shared memory: kernel.shmmax (bytes), kernel.shmall
+	 * (pages), kernel.shmmni (segments, at most SHX_SHMMNI_MAX) */
+	uint64_t shmmax, shmall, shmmni;
 };
+
+/* ipc_mni: how many segments the id scheme can tell apart */
+#define SHX_SHMMNI_MAX 32768
 
 int shx_config_load(struct shx_config *cfg, char *err, size_t errlen);
 int shx_config_set(struct shx_config *cfg, const char *key, const char *val);
