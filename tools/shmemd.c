@@ -242,8 +242,8 @@ int main(int argc, char **argv)
 			shx_log("event loop: %s", strerror(-r));
 			break;
 		}
-		if (srv.orphans && ns_now() >= next_check) {
-			server_check_orphans(&srv);
+		if (server_wants_tick(&srv) && ns_now() >= next_check) {
+			server_tick(&srv);
 			next_check = ns_now() + 1000000000;
 		}
 		if (server_idle(&srv) && srv.idle_since_ns &&
