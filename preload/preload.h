@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -140,5 +142,10 @@ int shx_cwd_env(char *buf, size_t cap);
 
 /* io.c: drops the fd's entry and tells the manager */
 void shx_fd_forget(int fd);
+
+/* sysv.c: the attachments across fork (pthread_atfork's three handlers) */
+void shx_sysv_before_fork(void);
+void shx_sysv_after_fork_parent(void);
+void shx_sysv_after_fork_child(void);
 
 #endif
