@@ -57,8 +57,9 @@ enum shx_op {
 	SHX_OP_SHMCTL,	  /* aux: shmid, flags: cmd, uid, gid, mode: IPC_SET's -> value: the
 			     result, data: a shx_shmid_ds (the STATs) or shx_shminfo (the INFOs) */
 	SHX_OP_SHMFORK,	  /* size: the pid of a child of the caller, which has its attachments */
-	SHX_OP_SHMINHERIT, /* aux: shmid, ino; no reply: one attachment the caller has from a
-			      fork that fork() did not see (no SHMFORK comes for it) */
+	SHX_OP_SHMINHERIT, /* aux: shmid, ino, size: the parent's pid; no reply: one attachment
+			      the caller has from a fork that fork() did not see (no SHMFORK
+			      comes for it) */
 	SHX_OP_SHMLIST,	  /* size: index to start from, aux: room for data -> data: shx_shmid_ds
 			     records, value: the index to go on from */
 	SHX_OP_MAX

@@ -430,16 +430,18 @@ static void seg_maybe_destroy(struct sysv *sv, struct sysv_seg *seg)
 		seg_destroy(sv, seg);
 }
 
-/* Sets a's count; a going down is a shm_close (lpid, dtime), up a
- * shm_open (lpid, atime).  a may be freed, and its segment destroyed. */
-static void att_set(struct sysv *sv, struct sysv_att *a, uint32_t n)
+/* Sets a's count, as process `by` does: a going down is a shm_close
+ * (lpid, dtime), up a shm_open (lpid, atime) -- which, for a fork's
+ * mappings, the parent does in dup_mmap.  a may be freed, and its
+ * segment destroyed. */
+static void att_set_by(struct sysv *sv, struct sysv_att *a, uint32_t n, pid_t by)
 {
 	struct sysv_seg *seg = a->seg;
 
 	if (n == a->n)
 		return;
 	seg->nattch = seg->nattch - a->n + n;
-	seg->lpid = a->proc->pid;
+	seg->lpid = by;
 	if (n < a->n)
 		seg->dtime = now_s();
 	else
@@ -449,6 +451,11 @@ static void att_set(struct sysv *sv, struct sysv_att *a, uint32_t n)
 		att_unlink(a);
 		seg_maybe_destroy(sv, seg);
 	}
+}
+
+static void att_set(struct sysv *sv, struct sysv_att *a, uint32_t n)
+{
+	att_set_by(sv, a, n, a->proc->pid);
 }
 
 /* exit_mm of a process: every mapping closes. */
@@ -1066,7 +1073,8 @@ int sysv_shmctl(struct sysv *sv, const struct shx_cred *cr, int shmid, int cmd,
 
 /* --- fork, exec and exit ---------------------------------------------------- */
 
-/* dup_mmap: the child gets the parent's mappings, each one a shm_open */
+/* dup_mmap: the child gets the parent's mappings, each one a shm_open by
+ * the parent */
 static int copy_atts(struct sysv *sv, struct sysv_proc *from, struct sysv_proc *to)
 {
 	for (struct sysv_att *a = from->atts; a; a = a->pnext) {
@@ -1074,7 +1082,7 @@ static int copy_atts(struct sysv *sv, struct sysv_proc *from, struct sysv_proc *
 
 		if (!b)
 			return -ENOMEM;
-		att_set(sv, b, b->n + a->n);
+		att_set_by(sv, b, b->n + a->n, from->pid);
 	}
 	to->forked = 1;
 	/* it may exec or unmap without ever talking to us */
@@ -1097,14 +1105,12 @@ int sysv_fork(struct sysv *sv, pid_t parent, pid_t child)
 	cp = proc_get(sv, child);
 	if (!cp)
 		return -ENOMEM;
-	/* a child that is gone already (pidfd_open found none, or it has
-	 * exited) has nothing */
-	if (proc_gone_now(cp)) {
-		proc_gone(cp);
-		return 0;
-	}
 	r = copy_atts(sv, pp, cp);
-	proc_put(cp);
+	/* a child that has exited already had them, and closed them */
+	if (proc_gone_now(cp))
+		proc_gone(cp);
+	else
+		proc_put(cp);
 	return r;
 }
 
@@ -1123,14 +1129,15 @@ void sysv_fork_child(struct sysv *sv, pid_t child, pid_t parent)
 	proc_put(cp);
 }
 
-void sysv_inherit(struct sysv *sv, const struct shx_cred *cr, int shmid, uint64_t ino)
+void sysv_inherit(struct sysv *sv, const struct shx_cred *cr, int shmid, uint64_t ino,
+		  pid_t parent)
 {
 	struct sysv_seg *seg = seg_of(sv, shmid, ino);
 	struct sysv_proc *p = seg ? proc_get(sv, cr->pid) : NULL;
 	struct sysv_att *a = p ? att_get(p, seg) : NULL;
 
 	if (a) {
-		att_set(sv, a, a->n + 1);
+		att_set_by(sv, a, a->n + 1, parent);
 		set_unsure(p, 1);
 	}
 	proc_put(p);

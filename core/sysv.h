@@ -150,8 +150,9 @@ int sysv_shmctl(struct sysv *sv, const struct shx_cred *cr, int shmid, int cmd,
 int sysv_fork(struct sysv *sv, pid_t parent, pid_t child);
 /* The child says so, in case its message comes before the parent's. */
 void sysv_fork_child(struct sysv *sv, pid_t child, pid_t parent);
-/* One attachment cr->pid has from a fork that nobody reports. */
-void sysv_inherit(struct sysv *sv, const struct shx_cred *cr, int shmid, uint64_t ino);
+/* One attachment cr->pid has from a fork of `parent` that nobody reports. */
+void sysv_inherit(struct sysv *sv, const struct shx_cred *cr, int shmid, uint64_t ino,
+		  pid_t parent);
 
 /* One of pid's connections ended: it may have exec'd. */
 void sysv_conn_closed(struct sysv *sv, pid_t pid);

@@ -11,7 +11,11 @@
  * /proc/PID/maps when it cannot be sure; what the library tells it makes
  * the counts right at once, as the kernel's are:
  *   shmat, shmdt   one more, one less (with how many the process has left);
- *   munmap         of a whole attachment is a shmdt;
+ *   munmap         of a whole attachment is a shmdt, as is an mmap
+ *                  MAP_FIXED over all of it; one over a part of it, or a
+ *                  partial munmap, makes shmdt look at /proc/self/maps to
+ *                  unmap only the segment's pieces, as ksys_shmdt does;
+ *   mremap         of a whole attachment moves it;
  *   fork           the parent says, before fork() returns, that the child
  *                  has its attachments; a fork fork() did not see (glibc's
  *                  own, in daemon()) is told by the child itself.  Until a
@@ -25,12 +29,15 @@
  * with process_vm_readv/writev on ourselves.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -108,6 +115,7 @@ struct att {
 	size_t len;
 	int shmid;
 	uint64_t ino;
+	int dirty; /* part of it was unmapped or mapped over: shmdt looks at the maps */
 };
 
 static struct att *atts;
@@ -139,7 +147,7 @@ static int att_add(uintptr_t addr, size_t len, int shmid, uint64_t ino)
 		atts = a;
 		cap = c;
 	}
-	atts[n] = (struct att){ addr, len, shmid, ino };
+	atts[n] = (struct att){ addr, len, shmid, ino, 0 };
 	atomic_store(&natts, n + 1);
 	pthread_mutex_unlock(&atts_lock);
 	return 0;
@@ -290,6 +298,46 @@ SHX_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 	return m;
 }
 
+/* ksys_shmdt for an attachment that is no longer one piece: unmaps what
+ * /proc/self/maps shows of the segment placed as if mapped at addr --
+ * each piece at its own offset from addr, within the segment's length --
+ * and nothing else.  0, or -EINVAL when no such piece is left. */
+static int unmap_pieces(const struct att *a)
+{
+	char buf[8192], *line, *nl;
+	uintptr_t end = a->addr + ((a->len + PAGE_MASK_LOW) & ~PAGE_MASK_LOW);
+	uintptr_t pieces[64][2];
+	size_t have = 0, n = 0;
+	int fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return REAL(munmap)((void *)a->addr, end - a->addr) < 0 ? -errno : 0;
+	while ((got = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+		have += got;
+		buf[have] = 0;
+		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
+			unsigned long lo, hi, off, ino;
+			int path = 0;
+
+			*nl = 0;
+			if (sscanf(line, "%lx-%lx %*s %lx %*x:%*x %lu %n", &lo, &hi, &off, &ino,
+				   &path) >= 4 &&
+			    ino == a->ino && path && !strncmp(line + path, "/memfd:shmemx", 13) &&
+			    lo >= a->addr && lo - a->addr == off && hi <= end && n < 64) {
+				pieces[n][0] = lo;
+				pieces[n++][1] = hi;
+			}
+		}
+		have -= line - buf;
+		memmove(buf, line, have);
+	}
+	syscall(SYS_close, fd);
+	for (size_t i = 0; i < n; i++)
+		REAL(munmap)((void *)pieces[i][0], pieces[i][1] - pieces[i][0]);
+	return n ? 0 : -EINVAL;
+}
+
 /* ksys_shmdt: the attachment that starts at addr */
 SHX_EXPORT int shmdt(const void *shmaddr)
 {
@@ -297,6 +345,7 @@ SHX_EXPORT int shmdt(const void *shmaddr)
 	struct att a;
 	uint64_t left;
 	size_t i, n;
+	int r = 0;
 
 	if (addr & PAGE_MASK_LOW)
 		return shx_ret(-EINVAL);
@@ -310,11 +359,14 @@ SHX_EXPORT int shmdt(const void *shmaddr)
 		return REAL(shmdt)(shmaddr);
 	}
 	a = atts[i];
+	if (a.dirty)
+		r = unmap_pieces(&a);
+	else
+		REAL(munmap)((void *)a.addr, a.len);
 	left = att_remove(i);
-	REAL(munmap)((void *)a.addr, a.len);
 	pthread_mutex_unlock(&atts_lock);
 	tell_detach(a.shmid, a.ino, left, 0);
-	return 0;
+	return shx_ret(r);
 }
 
 /* The kernel's shmid64_ds from the manager's record. */
@@ -412,40 +464,112 @@ SHX_EXPORT pid_t fork(void)
 	return pid;
 }
 
-/* An attachment unmapped whole is detached, as shm_close does; one
- * unmapped in part stays (the manager counts its pieces). */
-static __attribute__((noinline)) int munmap_slow(void *addr, size_t len)
+/* After [start, end) was unmapped or mapped over: an attachment inside it
+ * is gone, as shm_close has it; one it cuts into is dirty.  The one at
+ * `keep` (0: none) is what now lives there. */
+static void range_changed(uintptr_t start, uintptr_t end, uintptr_t keep)
 {
-	uintptr_t start = (uintptr_t)addr, end = start + ((len + PAGE_MASK_LOW) & ~PAGE_MASK_LOW);
-	int r = REAL(munmap)(addr, len);
-
-	while (r == 0 && end > start) {
+	while (end > start) {
 		struct att gone;
 		uint64_t left;
 		size_t i, n;
 
 		pthread_mutex_lock(&atts_lock);
 		n = atomic_load(&natts);
-		for (i = 0; i < n && !(atts[i].addr >= start && atts[i].addr + atts[i].len <= end);
-		     i++)
-			;
+		for (i = 0; i < n; i++) {
+			if (keep && atts[i].addr == keep)
+				continue;
+			if (atts[i].addr >= start && atts[i].addr + atts[i].len <= end)
+				break;
+			if (atts[i].addr < end && atts[i].addr + atts[i].len > start)
+				atts[i].dirty = 1;
+		}
 		if (i == n) {
 			pthread_mutex_unlock(&atts_lock);
-			break;
+			return;
 		}
 		gone = atts[i];
 		left = att_remove(i);
 		pthread_mutex_unlock(&atts_lock);
 		tell_detach(gone.shmid, gone.ino, left, 0);
 	}
-	return r;
+}
+
+static uintptr_t page_end(uintptr_t start, size_t len)
+{
+	return start + ((len + PAGE_MASK_LOW) & ~PAGE_MASK_LOW);
+}
+
+static int attached(void)
+{
+	return atomic_load_explicit(&natts, memory_order_relaxed) != 0;
 }
 
 SHX_EXPORT int munmap(void *addr, size_t len)
 {
-	if (atomic_load_explicit(&natts, memory_order_relaxed) == 0)
-		return REAL(munmap)(addr, len);
-	return munmap_slow(addr, len);
+	int r = REAL(munmap)(addr, len);
+
+	if (r == 0 && attached())
+		range_changed((uintptr_t)addr, page_end((uintptr_t)addr, len), 0);
+	return r;
+}
+
+/* Only MAP_FIXED can land on an attachment. */
+static void *map_at(void *addr, size_t len, int prot, int flags, int fd, off_t off,
+		    void *(*real)(void *, size_t, int, int, int, off_t))
+{
+	void *m = real(addr, len, prot, flags, fd, off);
+
+	if (m != MAP_FAILED && (flags & MAP_FIXED) && attached())
+		range_changed((uintptr_t)m, page_end((uintptr_t)m, len), 0);
+	return m;
+}
+
+SHX_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return map_at(addr, len, prot, flags, fd, off, REAL(mmap));
+}
+
+#ifdef __GLIBC__
+SHX_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return map_at(addr, len, prot, flags, fd, off, REAL(mmap64));
+}
+#endif
+
+/* A whole attachment moved is the same attachment elsewhere (shmdt of its
+ * new address finds it); anything else is a change of ranges. */
+SHX_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *want = NULL, *m;
+	uintptr_t moved = 0;
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		want = va_arg(ap, void *);
+		va_end(ap);
+	}
+	m = REAL(mremap)(old, old_len, new_len, flags, want);
+	if (m == MAP_FAILED || !attached())
+		return m;
+	pthread_mutex_lock(&atts_lock);
+	for (size_t i = 0, n = atomic_load(&natts); i < n; i++) {
+		struct att *a = &atts[i];
+
+		if (a->addr == (uintptr_t)old && old_len >= a->len && new_len >= a->len) {
+			a->addr = (uintptr_t)m;
+			moved = (uintptr_t)m;
+		} else if (a->addr < page_end((uintptr_t)old, old_len) &&
+			   a->addr + a->len > (uintptr_t)old) {
+			a->dirty = 1;
+		}
+	}
+	pthread_mutex_unlock(&atts_lock);
+	/* what was where it went, if it went */
+	if (m != old)
+		range_changed((uintptr_t)m, page_end((uintptr_t)m, new_len), moved);
+	return m;
 }
 
 /* pthread_atfork: the table stays consistent across a fork */
@@ -463,8 +587,15 @@ void shx_sysv_after_fork_parent(void)
  * parent say so; any other fork (glibc's own) leaves it to the child. */
 void shx_sysv_after_fork_child(void)
 {
-	size_t n = atomic_load(&natts);
+	size_t n;
 
+	/* what MADV_DONTFORK kept from the child is not attached here */
+	for (size_t i = 0; i < atomic_load(&natts);)
+		if (msync((void *)atts[i].addr, 1, MS_ASYNC) < 0 && errno == ENOMEM)
+			att_remove(i);
+		else
+			i++;
+	n = atomic_load(&natts);
 	pthread_mutex_unlock(&atts_lock);
 	if (n == 0)
 		return;
@@ -481,6 +612,7 @@ void shx_sysv_after_fork_child(void)
 		shx_req_init(&q, SHX_OP_SHMINHERIT, NULL);
 		q.aux = (uint32_t)atts[i].shmid;
 		q.ino = atts[i].ino;
+		q.size = getppid();
 		shx_notify(&q);
 	}
 }

@@ -486,7 +486,8 @@ static int do_shmfork(struct client *c, const struct shx_req *q, struct shx_rep 
 
 static int do_shminherit(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
-	sysv_inherit(sysv_of(c, q), &c->cred, (int)q->aux, q->ino);
+	sysv_inherit(sysv_of(c, q), &c->cred, (int)q->aux, q->ino,
+		     q->size <= INT32_MAX ? (pid_t)q->size : 0);
 	return 0;
 }
 

@@ -654,7 +654,8 @@ START_TEST(fork_parent_first)
 	sysv_fork_child(&sv, child.pid, USER.pid); /* the child's word comes after */
 	ck_assert_uint_eq(sv.in_use, 1);
 	ck_assert_uint_eq(seg->nattch, 4);
-	ck_assert_int_eq(seg->lpid, child.pid);
+	/* the parent maps for the child, in dup_mmap */
+	ck_assert_int_eq(seg->lpid, USER.pid);
 	sysv_shmdt(&sv, &child, id, seg->ip->ino, 1);
 	ck_assert_uint_eq(seg->nattch, 3);
 }
@@ -686,10 +687,10 @@ START_TEST(inherit_unreported_fork)
 	int id = mkseg(&USER, IPC_PRIVATE, 4096, 0600);
 
 	seg = attach(&USER, id, 0);
-	sysv_inherit(&sv, &child, id, seg->ip->ino);
+	sysv_inherit(&sv, &child, id, seg->ip->ino, USER.pid);
 	ck_assert_uint_eq(seg->nattch, 2);
-	ck_assert_int_eq(seg->lpid, child.pid);
-	sysv_inherit(&sv, &child, id, seg->ip->ino + 1); /* not that segment */
+	ck_assert_int_eq(seg->lpid, USER.pid);
+	sysv_inherit(&sv, &child, id, seg->ip->ino + 1, USER.pid); /* not that segment */
 	ck_assert_uint_eq(seg->nattch, 2);
 }
 END_TEST
