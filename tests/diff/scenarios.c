@@ -4094,6 +4094,11 @@ static void sc_access_symlink(void)
 	rm("a");
 }
 
+/* The System V scenarios, in sysv.c. */
+#define SYSV_SCENARIO(name, fn) void fn(void);
+#include "sysv.def"
+#undef SYSV_SCENARIO
+
 /* ================================================================ table */
 
 const struct scenario scenarios[] = {
@@ -4229,6 +4234,9 @@ const struct scenario scenarios[] = {
 	{ "chown-symlink", sc_chown_symlink },
 	{ "utimensat-symlink", sc_utimensat_symlink },
 	{ "access-symlink", sc_access_symlink },
+#define SYSV_SCENARIO(name, fn) { name, fn },
+#include "sysv.def"
+#undef SYSV_SCENARIO
 };
 
 const size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];
