@@ -362,11 +362,18 @@ static void proc_free(struct sysv_proc *p)
 	free(p);
 }
 
-/* A process with nothing attached is forgotten, unless its fork parent's
- * SHMFORK is still to come and must not count it twice. */
+/* A process with nothing attached need not be looked at any more; it is
+ * forgotten when it exits (its pidfd says when), so that one that
+ * attaches again and again does not open a pidfd each time -- or at
+ * once if it has no pidfd, unless its fork parent's SHMFORK is still to
+ * come and must not count it twice. */
 static void proc_put(struct sysv_proc *p)
 {
-	if (p && !p->atts && !p->await_parent)
+	if (!p || p->atts)
+		return;
+	if (p->pidfd >= 0)
+		set_unsure(p, 0);
+	else if (!p->await_parent)
 		proc_free(p);
 }
 
@@ -515,8 +522,19 @@ static void seg_destroy(struct sysv *sv, struct sysv_seg *seg)
 	if (seg->mode & SYSV_LOCKED)
 		unlock_pages(sv, seg);
 	seg->ip->seg = NULL;
-	ns_release(sv->ns, seg->ip);
+	/* with defer_release the memory goes after the answer (sysv_reap):
+	 * freeing the pages is what takes the time */
+	if (sv->defer_release && sv->ndead < SYSV_DEAD_MAX)
+		sv->dead[sv->ndead++] = seg->ip;
+	else
+		ns_release(sv->ns, seg->ip);
 	free(seg);
+}
+
+void sysv_reap(struct sysv *sv)
+{
+	while (sv->ndead)
+		ns_release(sv->ns, sv->dead[--sv->ndead]);
 }
 
 static void seg_fill(const struct sysv_seg *seg, struct shx_shmid_ds *ds)
@@ -1241,6 +1259,7 @@ void sysv_destroy(struct sysv *sv)
 	for (int i = 0; i <= sv->max_idx; i++)
 		if (sv->idx[i])
 			seg_destroy(sv, sv->idx[i]);
+	sysv_reap(sv);
 	for (int b = 0; b < SYSV_PROC_BUCKETS; b++)
 		while (sv->procs[b])
 			proc_free(sv->procs[b]);

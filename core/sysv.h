@@ -102,6 +102,7 @@ struct sysv_ops {
 };
 
 #define SYSV_KEY_BUCKETS 1024
+#define SYSV_DEAD_MAX 32
 #define SYSV_PROC_BUCKETS 256
 
 struct sysv_lock; /* one user's SHM_LOCKed pages */
@@ -121,6 +122,9 @@ struct sysv {
 	struct sysv_lock *locks;
 	unsigned mdev_major, mdev_minor; /* the memfds' device, in /proc/PID/maps */
 	int have_mdev;
+	int defer_release; /* removed segments' inodes wait for sysv_reap */
+	struct ns_inode *dead[SYSV_DEAD_MAX];
+	unsigned ndead;
 };
 
 int sysv_init(struct sysv *sv, struct ns *ns, const struct shx_config *cfg,
@@ -168,5 +172,8 @@ void sysv_poll(struct sysv *sv);
 int sysv_next(struct sysv *sv, int *idx, struct shx_shmid_ds *ds);
 /* Brings every shm_nattch up to date (before a listing). */
 void sysv_refresh_all(struct sysv *sv);
+/* Releases the memory of the segments removed since the last call, when
+ * defer_release is set (the manager calls it once it has answered). */
+void sysv_reap(struct sysv *sv);
 
 #endif

@@ -697,6 +697,8 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	if (rfd >= 0)
 		close(rfd);
+	/* answered: now the memory of removed segments may go */
+	sysv_reap(&c->srv->sysv);
 	if (q.op == SHX_OP_HELLO && r < 0)
 		client_end(c);
 }
@@ -795,6 +797,7 @@ int server_init(struct server *s, const struct shx_config *cfg, const char *plac
 		      &(struct sysv_ops){ .watch = watch_pidfd, .unwatch = unwatch_pidfd, .ctx = s });
 	if (r < 0)
 		return r;
+	s->sysv.defer_release = 1;
 	return loop_add(s->loop, listen_fd, EPOLLIN, listen_ready, s);
 }
 

@@ -675,8 +675,10 @@ START_TEST(fork_child_first)
 	ck_assert_uint_eq(seg->nattch, 1);
 	ck_assert_int_eq(sysv_fork(&sv, USER.pid, child.pid), 0);
 	ck_assert_uint_eq(seg->nattch, 1); /* not counted again */
-	/* the child, done with waiting, is forgotten */
-	ck_assert_ptr_null(proc_of(child.pid));
+	/* the child, done with waiting, has nothing to be looked at for */
+	ck_assert_ptr_nonnull(proc_of(child.pid));
+	ck_assert(!proc_of(child.pid)->unsure);
+	ck_assert(!proc_of(child.pid)->await_parent);
 }
 END_TEST
 
