@@ -1,5 +1,5 @@
 /* sysv.c -- System V shared memory: shmget, shmat, shmdt, shmctl, and the
- * fork and munmap that change what a process has attached.
+ * fork, munmap, mmap and mremap that change what a process has attached.
  *
  * Segments live in the manager (core/sysv.c), every one of them: a
  * preloaded process has no kernel segments.  shmat asks the manager for
@@ -106,6 +106,22 @@ static int user_copy(void *to, const void *from, size_t n, int to_user)
 		return 0;
 	}
 	return -EFAULT;
+}
+
+/* --- the memory calls ------------------------------------------------------ */
+
+/* mmap, munmap and mremap go straight to the kernel, as libc's own do: a
+ * runtime preloaded before this library (ASan) calls them while it
+ * starts, before the library may read its environment, so they must not
+ * set it up. */
+static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static int sys_munmap(void *addr, size_t len)
+{
+	return (int)syscall(SYS_munmap, addr, len);
 }
 
 /* --- the attachments of this process ------------------------------------ */
@@ -287,7 +303,7 @@ SHX_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 		e = EEXIST;
 	}
 	if (m != MAP_FAILED && (r = att_add((uintptr_t)m, size, shmid, p.attr.ino)) < 0) {
-		REAL(munmap)(m, size);
+		sys_munmap(m, size);
 		m = MAP_FAILED;
 		e = -r;
 	}
@@ -312,7 +328,7 @@ static int unmap_pieces(const struct att *a)
 	ssize_t got;
 
 	if (fd < 0)
-		return REAL(munmap)((void *)a->addr, end - a->addr) < 0 ? -errno : 0;
+		return sys_munmap((void *)a->addr, end - a->addr) < 0 ? -errno : 0;
 	while ((got = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
 		have += got;
 		buf[have] = 0;
@@ -334,7 +350,7 @@ static int unmap_pieces(const struct att *a)
 	}
 	syscall(SYS_close, fd);
 	for (size_t i = 0; i < n; i++)
-		REAL(munmap)((void *)pieces[i][0], pieces[i][1] - pieces[i][0]);
+		sys_munmap((void *)pieces[i][0], pieces[i][1] - pieces[i][0]);
 	return n ? 0 : -EINVAL;
 }
 
@@ -362,7 +378,7 @@ SHX_EXPORT int shmdt(const void *shmaddr)
 	if (a.dirty)
 		r = unmap_pieces(&a);
 	else
-		REAL(munmap)((void *)a.addr, a.len);
+		sys_munmap((void *)a.addr, a.len);
 	left = att_remove(i);
 	pthread_mutex_unlock(&atts_lock);
 	tell_detach(a.shmid, a.ino, left, 0);
@@ -507,7 +523,7 @@ static int attached(void)
 
 SHX_EXPORT int munmap(void *addr, size_t len)
 {
-	int r = REAL(munmap)(addr, len);
+	int r = sys_munmap(addr, len);
 
 	if (r == 0 && attached())
 		range_changed((uintptr_t)addr, page_end((uintptr_t)addr, len), 0);
@@ -527,13 +543,13 @@ static void *map_at(void *addr, size_t len, int prot, int flags, int fd, off_t o
 
 SHX_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	return map_at(addr, len, prot, flags, fd, off, REAL(mmap));
+	return map_at(addr, len, prot, flags, fd, off, sys_mmap);
 }
 
 #ifdef __GLIBC__
 SHX_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	return map_at(addr, len, prot, flags, fd, off, REAL(mmap64));
+	return map_at(addr, len, prot, flags, fd, off, sys_mmap);
 }
 #endif
 
@@ -550,7 +566,7 @@ SHX_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 		want = va_arg(ap, void *);
 		va_end(ap);
 	}
-	m = REAL(mremap)(old, old_len, new_len, flags, want);
+	m = (void *)syscall(SYS_mremap, old, old_len, new_len, flags, want);
 	if (m == MAP_FAILED || !attached())
 		return m;
 	pthread_mutex_lock(&atts_lock);
