@@ -129,6 +129,27 @@ static int proc_in_group(pid_t pid, gid_t gid)
 	return 0;
 }
 
+/* The parent of pid, from /proc/PID/stat ("pid (comm) state ppid ..."),
+ * or 0. */
+static pid_t proc_parent(pid_t pid)
+{
+	char path[48], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] && p[3] == ' ' ? (pid_t)strtol(p + 4, NULL, 10) : 0;
+}
+
 static uint64_t proc_memlock_limit(pid_t pid)
 {
 	struct rlimit rl;
@@ -701,7 +722,8 @@ void sysv_refresh_all(struct sysv *sv)
 		for (struct sysv_proc *p = sv->procs[b], *next; p; p = next) {
 			next = p->hnext;
 			/* checking p frees nobody but p */
-			proc_check(sv, p);
+			if (p->atts)
+				proc_check(sv, p);
 		}
 	}
 }
@@ -1132,11 +1154,23 @@ int sysv_fork(struct sysv *sv, pid_t parent, pid_t child)
 	return r;
 }
 
-void sysv_fork_child(struct sysv *sv, pid_t child, pid_t parent)
+static void fork_child(struct sysv *sv, pid_t child, pid_t parent, int depth)
 {
 	struct sysv_proc *pp = proc_find(sv, parent), *cp = proc_find(sv, child);
 
-	if ((cp && cp->forked) || !pp || !pp->atts)
+	if (cp && cp->forked)
+		return;
+	/* a parent with nothing counted may itself be a fork child whose
+	 * parent's word is still on its way (a child that forked at once):
+	 * its own parent is in /proc */
+	if ((!pp || (!pp->atts && !pp->forked)) && depth < 8) {
+		pid_t grand = proc_parent(parent);
+
+		if (grand > 1)
+			fork_child(sv, parent, grand, depth + 1);
+		pp = proc_find(sv, parent);
+	}
+	if (!pp || !pp->atts)
 		return;
 	cp = proc_get(sv, child);
 	if (!cp)
@@ -1145,6 +1179,11 @@ void sysv_fork_child(struct sysv *sv, pid_t child, pid_t parent)
 	if (copy_atts(sv, pp, cp) == 0)
 		cp->await_parent = 1;
 	proc_put(cp);
+}
+
+void sysv_fork_child(struct sysv *sv, pid_t child, pid_t parent)
+{
+	fork_child(sv, child, parent, 0);
 }
 
 void sysv_inherit(struct sysv *sv, const struct shx_cred *cr, int shmid, uint64_t ino,

@@ -479,9 +479,10 @@ static int do_shmctl(struct client *c, const struct shx_req *q, struct shx_rep *
 
 static int do_shmfork(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
-	if (q->size == 0 || q->size > INT32_MAX)
+	if (q->size == 0 || q->size > INT32_MAX || q->size == (uint64_t)c->cred.pid)
 		return -EINVAL;
-	return sysv_fork(&c->srv->sysv, c->cred.pid, (pid_t)q->size);
+	/* (the caller may itself be a fork child not yet counted) */
+	return sysv_fork(sysv_of(c, q), c->cred.pid, (pid_t)q->size);
 }
 
 static int do_shminherit(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
