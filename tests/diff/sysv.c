@@ -265,21 +265,24 @@ static char *free_range(size_t n)
 static int p2c[2], c2p[2];
 
 /* Forks a child (child1, child2...); returns its pid in the parent, 0 in
- * the child, whose observations are then marked. */
+ * the child, whose observations are then marked.  A failure ends the
+ * scenario. */
 static pid_t spawn(void)
 {
 	pid_t pid;
 
 	start();
+	/* a scenario cannot go on without its child (and must never take
+	 * -1 for a pid to signal) */
 	if (pipe(p2c) || pipe(c2p)) {
 		obs("setup: pipe: errno=%s", errname(errno));
-		return -1;
+		exit(1);
 	}
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
 		obs("setup: fork: errno=%s", errname(errno));
-		return -1;
+		exit(1);
 	}
 	if (pid == 0) {
 		kids[nkids++] = getpid();
@@ -486,7 +489,7 @@ void sc_sysv_hugetlb(void)
 	int id;
 
 	/* no such huge page size */
-	id = obs_get("shmget SHM_HUGETLB size log 63", IPC_PRIVATE, 1, SHM_HUGETLB | (63 << 26) | 0600);
+	id = obs_get("shmget SHM_HUGETLB size log 63", IPC_PRIVATE, 1, SHM_HUGETLB | (int)(63U << 26) | 0600);
 	rmseg(id);
 	/* the default size: what the machine has of it */
 	id = obs_get("shmget SHM_HUGETLB 2M", IPC_PRIVATE, 2 << 20, SHM_HUGETLB | 0600);
@@ -1130,6 +1133,10 @@ void sc_sysv_fork_quick_exit(void)
 
 	fflush(stdout);
 	pid = fork();
+	if (pid < 0) {
+		obs("setup: fork: errno=%s", errname(errno));
+		exit(1);
+	}
 	if (pid == 0)
 		_exit(7);
 	kids[nkids++] = pid;
@@ -1245,7 +1252,8 @@ void sc_sysv_exec(void)
 		;
 	close(gone[0]);
 	obs_st("IPC_STAT after the child's exec", id);
-	kill(pid, SIGKILL);
+	if (pid > 0)
+		kill(pid, SIGKILL);
 	finish_child(pid);
 	unmap(p);
 	rmseg(id);
@@ -1299,7 +1307,8 @@ void sc_sysv_killed(void)
 	}
 	wait_child();
 	obs_nattch("the child's two", id);
-	kill(pid, SIGKILL);
+	if (pid > 0)
+		kill(pid, SIGKILL);
 	finish_child(pid);
 	obs_st("IPC_STAT after SIGKILL", id);
 	rmseg(id);
@@ -1320,7 +1329,8 @@ void sc_sysv_killed_last(void)
 	obs_ctl("IPC_RMID", id, IPC_RMID);
 	obs_dt("shmdt (the child's is the last)", p);
 	obs_st("IPC_STAT", id);
-	kill(pid, SIGKILL);
+	if (pid > 0)
+		kill(pid, SIGKILL);
 	finish_child(pid);
 	obs_st("IPC_STAT after the last one was killed", id);
 }

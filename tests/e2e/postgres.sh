@@ -24,6 +24,13 @@ for p in initdb pg_ctl postgres psql pgbench; do
 		exit 0
 	fi
 done
+# make check-asan would have to preload the ASan runtime into the server,
+# and PostgreSQL 15 hangs with it alone (in bindtextdomain, before it has
+# made a single call of ours)
+if [ -n "${SHX_PRELOAD_FIRST:-}" ]; then
+	echo "1..0 # SKIP PostgreSQL hangs with the ASan runtime preloaded"
+	exit 0
+fi
 if [ "$(id -u)" -ne 0 ] || ! id postgres >/dev/null 2>&1 || ! command -v runuser >/dev/null; then
 	echo "1..0 # SKIP needs root, runuser and a postgres user to run the server as"
 	exit 0
@@ -33,7 +40,7 @@ fi
 # shellcheck source=SCRIPTDIR/../lib.sh disable=SC1091
 . "$top_srcdir/tests/lib.sh"
 shx_sandbox
-TAP_TIMEOUT=120
+TAP_TIMEOUT=60
 
 # the postgres user's corner of the sandbox
 chmod 711 "$SHX_TMP"
@@ -83,6 +90,7 @@ for _ in $(seq 200); do [ -S "$msock" ] && [ -s "$pg/shmemx/pid" ] && break; sle
 ok $? "a manager of the postgres user's own" || bail_out "$(cat "$pg/shmemx/log")"
 
 check "initdb under the preload" AS_PG "$bin/initdb" -D "$data" -A trust -U postgres --no-sync
+[ -f "$data/PG_VERSION" ] || bail_out "initdb failed"
 
 # start TYPE DSM: the server with shared_memory_type=TYPE, dynamic_shared_memory_type=DSM
 start() {
@@ -111,6 +119,8 @@ objects() { CTL --json stats | sed -n 's/.*"objects": \([0-9]*\).*/\1/p'; }
 
 # --- System V for everything -----------------------------------------------------------
 check "the server starts with shared_memory_type=sysv, dynamic_shared_memory_type=sysv" start sysv sysv
+# (what follows would only wait for a server that is not there)
+[ -f "$data/postmaster.pid" ] || bail_out "the server did not start: $(tail -n 5 "$pg/server-sysv.log")"
 check_match "its segments are the manager's (shmemctl ipcs)" "$(segments)" ' postgres +600 +[0-9]{6,}'
 # the postmaster and its children, each with the segment mapped once
 procs() {
@@ -141,6 +151,7 @@ check_eq "no object is left" "$(objects)" 0
 # --- posix dynamic shared memory, mmap for the main area ----------------------------------
 check "the server starts again with shared_memory_type=mmap, dynamic_shared_memory_type=posix" \
 	start mmap posix
+[ -f "$data/postmaster.pid" ] || bail_out "the server did not start: $(tail -n 5 "$pg/server-posix.log")"
 check_match "its dynamic segments are objects of the manager in /dev/shm" \
 	"$(CTL ls | awk 'NR > 1 { print $NF }')" '/dev/shm/PostgreSQL\.[0-9]+'
 check_eq "its System V interlock segment is the manager's too" "$(segments | wc -l)" 1

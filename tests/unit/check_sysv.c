@@ -342,7 +342,7 @@ START_TEST(hugetlb)
 		fclose(f);
 	}
 	/* a huge page size the machine does not have */
-	ck_assert_int_eq(get(&ROOT, IPC_PRIVATE, 1, SHM_HUGETLB | (63 << 26) | 0600), -EINVAL);
+	ck_assert_int_eq(get(&ROOT, IPC_PRIVATE, 1, SHM_HUGETLB | (int)(63U << 26) | 0600), -EINVAL);
 	if (free_pages == 0)
 		ck_assert_int_eq(get(&ROOT, IPC_PRIVATE, 2 * MiB, SHM_HUGETLB | 0600), -ENOMEM);
 }
