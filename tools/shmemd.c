@@ -40,9 +40,10 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: shmemd [--foreground | --daemon] [--pidfile FILE] [--socket PATH]\n"
-		   "The libshmemx manager: keeps the /dev/shm namespace of one user.\n"
-		   "Settings: SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT, SHMEMX_SOCKET,\n"
-		   "SHMEMX_CONFIG (see shmemd(8)).\n");
+		   "The libshmemx manager: keeps the /dev/shm namespace and the System V shared\n"
+		   "memory segments of one user.\n"
+		   "Settings: SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT, SHMEMX_SHMMAX,\n"
+		   "SHMEMX_SHMALL, SHMEMX_SHMMNI, SHMEMX_SOCKET, SHMEMX_CONFIG (see shmemd(8)).\n");
 }
 
 /* The library is preloaded into every program, maybe into us too: the
