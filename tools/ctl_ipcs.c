@@ -108,7 +108,7 @@ static char *human(uint64_t n, char *buf, size_t cap)
 	int exp = 0;
 	uint64_t dec, frac;
 
-	while (exp < 60 && n >= 1ULL << (exp + 10))
+	for (uint64_t v = n; exp < 60 && v >= 1024; v >>= 10)
 		exp += 10;
 	dec = exp ? n >> exp : n;
 	frac = exp ? n & ((1ULL << exp) - 1) : 0;
