@@ -70,9 +70,15 @@ struct sysv_lock {
 	struct sysv_lock *next;
 };
 
+/* ktime_get_real_seconds: the seconds of the last tick, which are what
+ * time() reads -- CLOCK_REALTIME itself may already be a second on. */
 static int64_t now_s(void)
 {
-	return ns_now() / 1000000000;
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) < 0)
+		return ns_now() / 1000000000;
+	return ts.tv_sec;
 }
 
 /* --- what /proc says of a client ----------------------------------------- */
