@@ -110,18 +110,29 @@ static int user_copy(void *to, const void *from, size_t n, int to_user)
 
 /* --- the memory calls ------------------------------------------------------ */
 
-/* mmap, munmap and mremap go straight to the kernel, as libc's own do: a
- * runtime preloaded before this library (ASan) calls them while it
- * starts, before the library may read its environment, so they must not
- * set it up. */
+/* libc's mmap, munmap and mremap -- but before the library is set up,
+ * straight to the kernel: a runtime preloaded before it (ASan) calls
+ * them while it starts, when the library may not yet read its
+ * environment, so they must not set it up. */
 static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+	if (shx_ready)
+		return shx_real.mmap(addr, len, prot, flags, fd, off);
 	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
 static int sys_munmap(void *addr, size_t len)
 {
+	if (shx_ready)
+		return shx_real.munmap(addr, len);
 	return (int)syscall(SYS_munmap, addr, len);
+}
+
+static void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *want)
+{
+	if (shx_ready)
+		return shx_real.mremap(old, old_len, new_len, flags, want);
+	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, want);
 }
 
 /* --- the attachments of this process ------------------------------------ */
@@ -566,7 +577,7 @@ SHX_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 		want = va_arg(ap, void *);
 		va_end(ap);
 	}
-	m = (void *)syscall(SYS_mremap, old, old_len, new_len, flags, want);
+	m = sys_mremap(old, old_len, new_len, flags, want);
 	if (m == MAP_FAILED || !attached())
 		return m;
 	pthread_mutex_lock(&atts_lock);
