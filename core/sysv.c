@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "sysv.h"
 
 #ifndef SYS_pidfd_open
@@ -82,79 +83,6 @@ static int64_t now_s(void)
 }
 
 /* --- what /proc says of a client ----------------------------------------- */
-
-/* The value of "Name:" in /proc/PID/status, or NULL. */
-static char *status_field(pid_t pid, const char *name, char *buf, size_t cap)
-{
-	char path[48], *p;
-	size_t len = strlen(name);
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = 0;
-	for (p = buf; p; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (!strncmp(p, name, len) && p[len] == ':') {
-			p += len + 1;
-			p[strcspn(p, "\n")] = 0;
-			return p;
-		}
-	}
-	return NULL;
-}
-
-static int proc_capable(pid_t pid, int cap)
-{
-	char buf[4096], *v = status_field(pid, "CapEff", buf, sizeof(buf));
-
-	return v && (strtoull(v, NULL, 16) >> cap & 1);
-}
-
-static int proc_in_group(pid_t pid, gid_t gid)
-{
-	char buf[4096], *v = status_field(pid, "Groups", buf, sizeof(buf)), *end;
-
-	while (v && *v) {
-		unsigned long g = strtoul(v, &end, 10);
-
-		if (end == v)
-			break;
-		if (g == gid)
-			return 1;
-		v = end;
-	}
-	return 0;
-}
-
-/* The parent of pid, from /proc/PID/stat ("pid (comm) state ppid ..."),
- * or 0. */
-static pid_t proc_parent(pid_t pid)
-{
-	char path[48], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] && p[3] == ' ' ? (pid_t)strtol(p + 4, NULL, 10) : 0;
-}
 
 static uint64_t proc_memlock_limit(pid_t pid)
 {
@@ -581,37 +509,23 @@ static void seg_fill(const struct sysv_seg *seg, struct shx_shmid_ds *ds)
 
 /* --- what processes really map: /proc/PID/maps ------------------------------ */
 
-static const char *hex(const char *s, unsigned long long *v)
-{
-	char *end;
+struct scan {
+	struct sysv *sv;
+	struct sysv_proc *p;
+};
 
-	*v = strtoull(s, &end, 16);
-	return end;
-}
-
-/* The segment a line of /proc/PID/maps maps, if any:
- * "start-end perms offset major:minor inode path" */
-static struct sysv_seg *line_seg(struct sysv *sv, const char *l)
+static void scan_map(const struct procfs_map *m, void *arg)
 {
-	unsigned long long v, major, minor;
+	struct scan *sc = arg;
 	struct ns_inode *ip;
-	char *end;
+	struct sysv_att *a;
 
-	l = strchr(l, ' '); /* past the range */
-	if (!l || !(l = strchr(l + 1, ' '))) /* past the permissions */
-		return NULL;
-	l = hex(l + 1, &v); /* the offset */
-	l = hex(l, &major);
-	if (*l != ':')
-		return NULL;
-	l = hex(l + 1, &minor);
-	if (major != sv->mdev_major || minor != sv->mdev_minor)
-		return NULL;
-	v = strtoull(l, &end, 10);
-	if (end == l)
-		return NULL;
-	ip = ns_iget(sv->ns, v);
-	return ip ? ip->seg : NULL;
+	if (!sc->sv->have_mdev || m->dev_major != sc->sv->mdev_major ||
+	    m->dev_minor != sc->sv->mdev_minor)
+		return;
+	ip = ns_iget(sc->sv->ns, m->ino);
+	if (ip && ip->seg && (a = att_get(sc->p, ip->seg)))
+		a->seen++;
 }
 
 /* Counts p's mappings of each segment into its attachments' `seen`, and
@@ -619,47 +533,11 @@ static struct sysv_seg *line_seg(struct sysv *sv, const char *l)
  * the process is gone, or -errno when its maps cannot be read. */
 static int scan_maps(struct sysv *sv, struct sysv_proc *p)
 {
-	static char buf[16384];
-	char path[48];
-	size_t have = 0;
-	int fd, r = 0;
+	struct scan sc = { sv, p };
 
 	for (struct sysv_att *a = p->atts; a; a = a->pnext)
 		a->seen = 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)p->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	for (;;) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-		char *line = buf, *nl;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = errno == ESRCH ? -ESRCH : -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		have += n;
-		buf[have] = 0;
-		while ((nl = strchr(line, '\n'))) {
-			struct sysv_seg *seg;
-			struct sysv_att *a;
-
-			*nl = 0;
-			seg = sv->have_mdev ? line_seg(sv, line) : NULL;
-			if (seg && (a = att_get(p, seg)))
-				a->seen++;
-			line = nl + 1;
-		}
-		/* a line longer than the buffer is no mapping of ours */
-		have = line == buf && have == sizeof(buf) - 1 ? 0 : have - (line - buf);
-		memmove(buf, line, have);
-	}
-	close(fd);
-	return r;
+	return procfs_maps(p->pid, scan_map, &sc);
 }
 
 /* Makes p's counts what its maps say; p may be freed. */
@@ -736,25 +614,6 @@ void sysv_refresh_all(struct sysv *sv)
 
 /* --- shmget: ipcget, newseg ------------------------------------------------ */
 
-/* A "Name:  N kB" line of /proc/meminfo, in kB; 0 if there is none. */
-static uint64_t meminfo_kb(const char *name)
-{
-	size_t len = strlen(name);
-	unsigned long long v = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			v = strtoull(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* shmem_acct_size, __vm_enough_memory: can the memory be committed? */
 static int enough_memory(struct sysv *sv, uint64_t pages, int shmflg)
 {
@@ -764,8 +623,8 @@ static int enough_memory(struct sysv *sv, uint64_t pages, int shmflg)
 	if (sv->overcommit == 1 || ((shmflg & SHM_NORESERVE) && sv->overcommit != 2))
 		return 1;
 	if (sv->overcommit == 2) { /* OVERCOMMIT_NEVER: the commit limit */
-		limit = meminfo_kb("CommitLimit");
-		used = meminfo_kb("Committed_AS");
+		limit = procfs_meminfo_kb("CommitLimit");
+		used = procfs_meminfo_kb("Committed_AS");
 		return limit == 0 || (used < limit && pages <= (limit - used) / 4);
 	}
 	/* OVERCOMMIT_GUESS: no more than all of RAM and swap */
@@ -784,7 +643,7 @@ static int hugetlb_check(uint64_t size, int shmflg)
 	uint64_t kb = 0, free_pages = 0, huge;
 	FILE *f;
 
-	kb = log ? (1ULL << log) >> 10 : meminfo_kb("Hugepagesize");
+	kb = log ? (1ULL << log) >> 10 : procfs_meminfo_kb("Hugepagesize");
 	if (kb == 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages",
@@ -1170,7 +1029,7 @@ static void fork_child(struct sysv *sv, pid_t child, pid_t parent, int depth)
 	 * parent's word is still on its way (a child that forked at once):
 	 * its own parent is in /proc */
 	if ((!pp || (!pp->atts && !pp->forked)) && depth < 8) {
-		pid_t grand = proc_parent(parent);
+		pid_t grand = procfs_parent(parent);
 
 		if (grand > 1)
 			fork_child(sv, parent, grand, depth + 1);
@@ -1286,9 +1145,9 @@ int sysv_init(struct sysv *sv, struct ns *ns, const struct shx_config *cfg,
 	if (ops)
 		sv->ops = *ops;
 	if (!sv->ops.capable)
-		sv->ops.capable = proc_capable;
+		sv->ops.capable = procfs_capable;
 	if (!sv->ops.in_group)
-		sv->ops.in_group = proc_in_group;
+		sv->ops.in_group = procfs_in_group;
 	if (!sv->ops.memlock_limit)
 		sv->ops.memlock_limit = proc_memlock_limit;
 	sv->shmmax = cfg->shmmax;

@@ -31,7 +31,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -42,6 +41,7 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "procfs.h"
 
 #ifndef SHM_EXEC
 #define SHM_EXEC 0100000
@@ -325,44 +325,39 @@ SHX_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 	return m;
 }
 
+struct pieces {
+	const struct att *a;
+	uintptr_t end;
+	uintptr_t at[64][2];
+	size_t n;
+};
+
+static void find_piece(const struct procfs_map *m, void *arg)
+{
+	struct pieces *ps = arg;
+
+	if (m->ino == ps->a->ino && !strncmp(m->path, "/memfd:shmemx", 13) &&
+	    m->start >= ps->a->addr && m->start - ps->a->addr == m->offset &&
+	    m->end <= ps->end && ps->n < 64) {
+		ps->at[ps->n][0] = m->start;
+		ps->at[ps->n++][1] = m->end;
+	}
+}
+
 /* ksys_shmdt for an attachment that is no longer one piece: unmaps what
  * /proc/self/maps shows of the segment placed as if mapped at addr --
  * each piece at its own offset from addr, within the segment's length --
  * and nothing else.  0, or -EINVAL when no such piece is left. */
 static int unmap_pieces(const struct att *a)
 {
-	char buf[8192], *line, *nl;
-	uintptr_t end = a->addr + ((a->len + PAGE_MASK_LOW) & ~PAGE_MASK_LOW);
-	uintptr_t pieces[64][2];
-	size_t have = 0, n = 0;
-	int fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	ssize_t got;
+	struct pieces ps = { .a = a };
 
-	if (fd < 0)
-		return sys_munmap((void *)a->addr, end - a->addr) < 0 ? -errno : 0;
-	while ((got = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
-		have += got;
-		buf[have] = 0;
-		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
-			unsigned long lo, hi, off, ino;
-			int path = 0;
-
-			*nl = 0;
-			if (sscanf(line, "%lx-%lx %*s %lx %*x:%*x %lu %n", &lo, &hi, &off, &ino,
-				   &path) >= 4 &&
-			    ino == a->ino && path && !strncmp(line + path, "/memfd:shmemx", 13) &&
-			    lo >= a->addr && lo - a->addr == off && hi <= end && n < 64) {
-				pieces[n][0] = lo;
-				pieces[n++][1] = hi;
-			}
-		}
-		have -= line - buf;
-		memmove(buf, line, have);
-	}
-	syscall(SYS_close, fd);
-	for (size_t i = 0; i < n; i++)
-		sys_munmap((void *)pieces[i][0], pieces[i][1] - pieces[i][0]);
-	return n ? 0 : -EINVAL;
+	ps.end = a->addr + ((a->len + PAGE_MASK_LOW) & ~PAGE_MASK_LOW);
+	if (procfs_maps(0, find_piece, &ps) < 0)
+		return sys_munmap((void *)a->addr, ps.end - a->addr) < 0 ? -errno : 0;
+	for (size_t i = 0; i < ps.n; i++)
+		sys_munmap((void *)ps.at[i][0], ps.at[i][1] - ps.at[i][0]);
+	return ps.n ? 0 : -EINVAL;
 }
 
 /* ksys_shmdt: the attachment that starts at addr */
