@@ -5,7 +5,8 @@
 # segments of the manager), then again with posix (its dynamic segments
 # are /dev/shm objects of the manager; an interlock segment stays System
 # V); each time a query with forced parallel workers and a short pgbench;
-# and after each stop, nothing left -- neither in the manager nor in the
+# with System V, a backend killed (crash restart) and the postmaster
+# killed (a new server over its segments); and after each stop, nothing left -- neither in the manager nor in the
 # kernel, whose own ipcs -m and /dev/shm must never see any of it.
 #
 # The server refuses to run as root: it runs as the postgres user, with a
@@ -144,6 +145,73 @@ out=$(bench)
 check_match "pgbench: 4 clients, 100 transactions each, none failed" "$out" \
 	$'number of transactions actually processed: 400/400\n.*number of failed transactions: 0 '
 check_eq "while it ran, the kernel had none of it" "$(kernel_state | sort)" "$kernel_before"
+
+# --- crashes: a backend killed, then the postmaster ---------------------------------------
+# The restart after a crash removes the main segment (shmdt, IPC_RMID) and
+# makes it again under the same key; a new postmaster over a dead one's
+# segments takes them for its own only when nobody is attached
+# (PGSharedMemoryAttach: shm_nattch == 0), removes them, and goes on.
+shmid_of_main() { segments | sort -k5 -n | tail -n 1 | awk '{ print $2 }'; }
+# until_eq CMD WANT: CMD's output once it is WANT, or at the end of 30 s
+until_eq() {
+	local got i
+	for i in $(seq 150); do
+		got=$($1)
+		[ "$got" = "$2" ] && break
+		sleep 0.2
+	done
+	echo "$got"
+}
+count_t() { sql 'select count(*) from t'; }
+nattch_is_procs() {
+	local n
+	n=$(segments | sort -k5 -n | tail -n 1 | awk '{ print $6 }')
+	[ "$n" = "$(procs)" ] && echo yes || echo "shm_nattch $n, $(procs) processes"
+}
+nseg=$(segments | wc -l)
+main_before=$(shmid_of_main)
+AS_PG "$bin/psql" -X -q -d postgres -c 'select pg_sleep(60)' >/dev/null 2>&1 &
+sleeper=$!
+victim=""
+for _ in $(seq 100); do
+	victim=$(sql "select pid from pg_stat_activity where query = 'select pg_sleep(60)'")
+	[ -n "$victim" ] && break
+	sleep 0.1
+done
+[ -n "$victim" ] && kill -9 "$victim"
+ok $? "a backend killed (SIGKILL)"
+wait "$sleeper" 2>/dev/null
+check_eq "the server restarts after the crash, and the table is whole" "$(until_eq count_t 200000)" 200000
+main_after=$(shmid_of_main)
+[ -n "$main_after" ] && [ "$main_after" != "$main_before" ]
+ok $? "its main segment was made anew (shmid $main_before, then $main_after)"
+check_eq "as many segments as before the crash" "$(segments | wc -l)" "$nseg"
+check_eq "the new main segment's shm_nattch is the number of server processes" \
+	"$(until_eq nattch_is_procs yes)" yes
+check_eq "the kernel has none of them" "$(kernel_state | sort)" "$kernel_before"
+
+pm=$(head -n 1 "$data/postmaster.pid")
+server=$(
+	echo "$pm"
+	for p in /proc/[0-9]*/stat; do
+		awk -v pm="$pm" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == pm) print pid }' "$p" 2>/dev/null
+	done
+)
+kill -9 "$pm"
+ok $? "the postmaster killed (SIGKILL)"
+alive() {
+	local p n=0
+	for p in $server; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+	echo "$n"
+}
+check_eq "its $(($(echo "$server" | wc -l) - 1)) children see it and exit" "$(until_eq alive 0)" 0
+check_eq "its segments stay, attached by nobody" "$(segments | awk '{ print $6 }' | sort -u)" 0
+check "a new server starts over the dead one's segments" start sysv sysv
+[ -f "$data/postmaster.pid" ] || bail_out "the server did not start: $(tail -n 5 "$pg/server-sysv.log")"
+check_eq "it removed them: as many segments as one server has" "$(segments | wc -l)" "$nseg"
+check_eq "and the table is whole" "$(until_eq count_t 200000)" 200000
+check_eq "the kernel has none of them" "$(kernel_state | sort)" "$kernel_before"
+
 check "the server stops" stop
 check_empty "no segment is left (shmemctl ipcs)" "$(segments)"
 check_eq "no object is left" "$(objects)" 0
