@@ -26,6 +26,18 @@ int shx_parse_size(const char *s, uint64_t *out)
 
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
+	/* a plain number is taken exactly, not through a double: shmmax's
+	 * default, 2^64 - 2^24 - 1, has more digits than a double holds */
+	if (s[strspn(s, "0123456789")] == 0) {
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(s, &end, 10);
+		if (errno)
+			return -ERANGE;
+		*out = n;
+		return 0;
+	}
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s)
@@ -89,9 +101,37 @@ int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 		cfg->nr_inodes = n;
 	else if (!strcmp(key, "idle_timeout"))
 		cfg->idle_timeout = n;
-	else
+	else if (!strcmp(key, "shmmax"))
+		cfg->shmmax = n;
+	else if (!strcmp(key, "shmall"))
+		cfg->shmall = n;
+	else if (!strcmp(key, "shmmni")) {
+		/* as the sysctl: 0 to ipc_mni */
+		if (n > SHX_SHMMNI_MAX)
+			return -EINVAL;
+		cfg->shmmni = n;
+	} else
 		return -ENOENT;
 	return 0;
+}
+
+/* A kernel.* System V limit as the running kernel has it, else the
+ * kernel's own default (include/uapi/linux/shm.h). */
+static uint64_t kernel_limit(const char *name, uint64_t dflt)
+{
+	char path[64], buf[32] = "";
+	uint64_t v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	return shx_parse_size(buf, &v) == 0 ? v : dflt;
 }
 
 /* Calls fn(arg, key, value) for each "key = value" line of the file; 1
@@ -203,6 +243,9 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 		{ "SHMEMX_SIZE", "size" },
 		{ "SHMEMX_NR_INODES", "nr_inodes" },
 		{ "SHMEMX_IDLE_TIMEOUT", "idle_timeout" },
+		{ "SHMEMX_SHMMAX", "shmmax" },
+		{ "SHMEMX_SHMALL", "shmall" },
+		{ "SHMEMX_SHMMNI", "shmmni" },
 	};
 	int r;
 
@@ -211,6 +254,12 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 	cfg->size_limit = physical_memory() / 2;
 	cfg->nr_inodes = physical_memory() / 2 / 4096;
 	cfg->idle_timeout = 60;
+	/* System V: what programs would get from this kernel */
+	cfg->shmmax = kernel_limit("shmmax", UINT64_MAX - (1ULL << 24));
+	cfg->shmall = kernel_limit("shmall", UINT64_MAX - (1ULL << 24));
+	cfg->shmmni = kernel_limit("shmmni", 4096);
+	if (cfg->shmmni > SHX_SHMMNI_MAX)
+		cfg->shmmni = SHX_SHMMNI_MAX;
 
 	r = each_config_setting(set_one, cfg, err, errlen);
 	if (r < 0)

@@ -1,10 +1,12 @@
 /* config.h -- settings of the manager and where clients find it.
  *
- * Settings come from built-in defaults (those of a kernel tmpfs), then the
- * config file ($SHMEMX_CONFIG, else ~/.config/shmemx/shmemx.conf, else
- * /etc/shmemx.conf), then the environment (SHMEMX_SIZE, SHMEMX_NR_INODES,
- * SHMEMX_IDLE_TIMEOUT), later ones winning.  The file may also say which
- * mounts are managed ("mounts ="), which the client reads too.
+ * Settings come from built-in defaults (those of a kernel tmpfs, and the
+ * running kernel's System V limits), then the config file ($SHMEMX_CONFIG,
+ * else ~/.config/shmemx/shmemx.conf, else /etc/shmemx.conf), then the
+ * environment (SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT,
+ * SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI), later ones winning.  The
+ * file may also say which mounts are managed ("mounts ="), which the
+ * client reads too.
  */
 #ifndef SHX_CONFIG_H
 #define SHX_CONFIG_H
@@ -16,7 +18,13 @@ struct shx_config {
 	uint64_t size_limit; /* bytes, as tmpfs size= */
 	uint64_t nr_inodes;  /* as tmpfs nr_inodes= */
 	unsigned idle_timeout; /* seconds idle and empty before the manager exits */
+	/* System V shared memory: kernel.shmmax (bytes), kernel.shmall
+	 * (pages), kernel.shmmni (segments, at most SHX_SHMMNI_MAX) */
+	uint64_t shmmax, shmall, shmmni;
 };
+
+/* ipc_mni: how many segments the id scheme can tell apart */
+#define SHX_SHMMNI_MAX 32768
 
 int shx_config_load(struct shx_config *cfg, char *err, size_t errlen);
 /* The config file's "mounts = /dev/shm:/tmp" into buf: 1 if there is one,

@@ -317,6 +317,19 @@ void ns_release(struct ns *ns, struct ns_inode *ip)
 		ns_sync(ns, ip);
 }
 
+/* shmem_kernel_file_setup: an inode on no mount's tree */
+int ns_create_anon(struct ns *ns, const struct shx_cred *cr, mode_t mode, struct ns_inode **ip)
+{
+	uint64_t dev = ns->nmounts ? ns->mounts[0].root->dev : 0;
+	int r;
+
+	*ip = new_inode(ns, cr, NULL, dev, S_IFREG | (mode & 07777), &r);
+	if (!*ip)
+		return r;
+	(*ip)->holders = 1;
+	return 0;
+}
+
 /* --- space: shmem_inode_acct_blocks ------------------------------------- */
 
 int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, uint64_t *granted)

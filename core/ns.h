@@ -25,6 +25,7 @@ struct shx_cred {
 
 struct ns_inode;
 struct ns_xattr;
+struct sysv_seg;
 
 /* shmem's BOGO_INODE_SIZE: what an inode takes of the inode space, which
  * user.* xattrs share (nr_inodes of it) */
@@ -60,6 +61,8 @@ struct ns_inode {
 	struct ns_dentry *first, *last;
 	uint64_t next_offset;
 	uint32_t nentries;
+	/* the System V segment this nameless inode backs (core/sysv.c) */
+	struct sysv_seg *seg;
 };
 
 struct ns_mount {
@@ -103,6 +106,10 @@ struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
  * more holder, and the result is 1 if this call created it, else 0. */
 int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	    int flags, mode_t mode, struct ns_inode **ip);
+/* A regular inode with no name, held once by the caller: the memfd of a
+ * System V segment.  It is an object like any other (charged, counted,
+ * listed in the statistics) and goes with its last holder. */
+int ns_create_anon(struct ns *ns, const struct shx_cred *cr, mode_t mode, struct ns_inode **ip);
 /* A new open file description of the inode's memfd, with the access mode
  * and status flags of `flags`. */
 int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags);

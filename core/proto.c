@@ -401,6 +401,92 @@ int shx_stats_get(const struct shx_rep *rep, struct shx_stats *s)
 	return c.bad || c.off != rep->datalen ? -EBADMSG : 0;
 }
 
+int shx_shmid_append(struct shx_rep *rep, const struct shx_shmid_ds *d)
+{
+	struct cur c = data_writer(rep);
+
+	put(&c, (uint32_t)d->key, 4);
+	put(&c, (uint32_t)d->id, 4);
+	put(&c, d->uid, 4);
+	put(&c, d->gid, 4);
+	put(&c, d->cuid, 4);
+	put(&c, d->cgid, 4);
+	put(&c, d->mode, 4);
+	put(&c, d->seq, 2);
+	put(&c, d->segsz, 8);
+	put(&c, d->atime, 8);
+	put(&c, d->dtime, 8);
+	put(&c, d->ctime, 8);
+	put(&c, (uint32_t)d->cpid, 4);
+	put(&c, (uint32_t)d->lpid, 4);
+	put(&c, d->nattch, 8);
+	put(&c, d->rss, 8);
+	put(&c, d->swap, 8);
+	return data_done(rep, &c);
+}
+
+/* Returns 1 and the next record, 0 at the end, -EBADMSG if malformed. */
+int shx_shmid_next(const struct shx_rep *rep, size_t *off, struct shx_shmid_ds *d)
+{
+	struct cur c = data_reader(rep, *off);
+
+	if (*off >= rep->datalen)
+		return 0;
+	d->key = (int32_t)get(&c, 4);
+	d->id = (int32_t)get(&c, 4);
+	d->uid = get(&c, 4);
+	d->gid = get(&c, 4);
+	d->cuid = get(&c, 4);
+	d->cgid = get(&c, 4);
+	d->mode = get(&c, 4);
+	d->seq = get(&c, 2);
+	d->segsz = get(&c, 8);
+	d->atime = get(&c, 8);
+	d->dtime = get(&c, 8);
+	d->ctime = get(&c, 8);
+	d->cpid = (int32_t)get(&c, 4);
+	d->lpid = (int32_t)get(&c, 4);
+	d->nattch = get(&c, 8);
+	d->rss = get(&c, 8);
+	d->swap = get(&c, 8);
+	if (c.bad)
+		return -EBADMSG;
+	*off = c.off;
+	return 1;
+}
+
+int shx_shminfo_put(struct shx_rep *rep, const struct shx_shminfo *i)
+{
+	struct cur c = data_writer(rep);
+
+	put(&c, i->shmmax, 8);
+	put(&c, i->shmmin, 8);
+	put(&c, i->shmmni, 8);
+	put(&c, i->shmseg, 8);
+	put(&c, i->shmall, 8);
+	put(&c, i->used_ids, 8);
+	put(&c, i->shm_tot, 8);
+	put(&c, i->shm_rss, 8);
+	put(&c, i->shm_swp, 8);
+	return data_done(rep, &c);
+}
+
+int shx_shminfo_get(const struct shx_rep *rep, struct shx_shminfo *i)
+{
+	struct cur c = data_reader(rep, 0);
+
+	i->shmmax = get(&c, 8);
+	i->shmmin = get(&c, 8);
+	i->shmmni = get(&c, 8);
+	i->shmseg = get(&c, 8);
+	i->shmall = get(&c, 8);
+	i->used_ids = get(&c, 8);
+	i->shm_tot = get(&c, 8);
+	i->shm_rss = get(&c, 8);
+	i->shm_swp = get(&c, 8);
+	return c.bad || c.off != rep->datalen ? -EBADMSG : 0;
+}
+
 const char *shx_op_name(unsigned op)
 {
 	static const char *const names[SHX_OP_MAX] = {
@@ -415,6 +501,10 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
+		[SHX_OP_SHMGET] = "shmget",   [SHX_OP_SHMAT] = "shmat",
+		[SHX_OP_SHMDT] = "shmdt",     [SHX_OP_SHMCTL] = "shmctl",
+		[SHX_OP_SHMFORK] = "shmfork", [SHX_OP_SHMINHERIT] = "shminherit",
+		[SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
 	};

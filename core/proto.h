@@ -48,6 +48,22 @@ enum shx_op {
 	SHX_OP_READLINK,  /* path -> data: the target */
 	SHX_OP_STATFS,	  /* path, or ino alone -> data: one shx_stats record */
 	SHX_OP_REALPATH,  /* path -> data: the path with symlinks, "." and ".." resolved */
+	/* System V shared memory (core/sysv.c).  In all of them aux is the
+	 * key or the shmid, and atime_ns the pid of the fork parent whose
+	 * SHMFORK may still be on its way for this process (0: none) */
+	SHX_OP_SHMGET,	  /* aux: key, size, flags: shmflg -> value: shmid */
+	SHX_OP_SHMAT,	  /* aux: shmid, flags: shmflg -> fd of the segment, value: its size,
+			     attr.ino: its memfd's inode */
+	SHX_OP_SHMDT,	  /* aux: shmid, ino, size: attachments of it the caller has left,
+			     flags: SHX_SHMDT_*; no reply unless atime_ns is set */
+	SHX_OP_SHMCTL,	  /* aux: shmid, flags: cmd, uid, gid, mode: IPC_SET's -> value: the
+			     result, data: a shx_shmid_ds (the STATs) or shx_shminfo (the INFOs) */
+	SHX_OP_SHMFORK,	  /* size: the pid of a child of the caller, which has its attachments */
+	SHX_OP_SHMINHERIT, /* aux: shmid, ino, size: the parent's pid; no reply: one attachment
+			      the caller has from a fork that fork() did not see (no SHMFORK
+			      comes for it) */
+	SHX_OP_SHMLIST,	  /* size: index to start from, aux: room for data -> data: shx_shmid_ds
+			     records, value: the index to go on from */
 	/* /tmp as a complete tmpfs: special files */
 	SHX_OP_MKNOD,	  /* path, mode (umask applied), size: rdev, path2: a socket's
 			     bind name -> data: the node's real path */
@@ -72,6 +88,9 @@ enum shx_op {
 
 /* SHX_OP_RESERVE flags */
 #define SHX_RESERVE_PARTIAL 0x1 /* grant as much as is free, like a short write */
+
+/* SHX_OP_SHMDT flags */
+#define SHX_SHMDT_UNDO 0x1 /* the mmap of a granted shmat failed: take it back */
 
 /* SHX_OP_SOCKET flags */
 #define SHX_SOCK_CONNECT 0x1
@@ -173,6 +192,26 @@ struct shx_obj {
 	char path[SHX_PATH_MAX];
 };
 
+/* A System V segment, as IPC_STAT tells it (the kernel's shmid64_ds), and
+ * for listings what it uses. */
+struct shx_shmid_ds {
+	int32_t key, id;
+	uint32_t uid, gid, cuid, cgid;
+	uint32_t mode; /* permissions, SHM_DEST, SHM_LOCKED */
+	uint16_t seq;
+	uint64_t segsz;
+	int64_t atime, dtime, ctime; /* seconds since the epoch */
+	int32_t cpid, lpid;
+	uint64_t nattch;
+	uint64_t rss, swap; /* bytes resident and paged out */
+};
+
+/* IPC_INFO's shminfo and SHM_INFO's shm_info, in one record. */
+struct shx_shminfo {
+	uint64_t shmmax, shmmin, shmmni, shmseg, shmall;
+	uint64_t used_ids, shm_tot, shm_rss, shm_swp; /* the last three in pages */
+};
+
 size_t shx_req_encode(const struct shx_req *req, uint8_t *buf, size_t cap);
 /* All of a request but its data bytes, which must follow in the same
  * packet (the header's length counts them); the length written, 0 if it
@@ -196,6 +235,10 @@ int shx_obj_append(struct shx_rep *rep, const struct shx_obj *o);
 int shx_obj_next(const struct shx_rep *rep, size_t *off, struct shx_obj *o);
 int shx_stats_put(struct shx_rep *rep, const struct shx_stats *s);
 int shx_stats_get(const struct shx_rep *rep, struct shx_stats *s);
+int shx_shmid_append(struct shx_rep *rep, const struct shx_shmid_ds *d);
+int shx_shmid_next(const struct shx_rep *rep, size_t *off, struct shx_shmid_ds *d);
+int shx_shminfo_put(struct shx_rep *rep, const struct shx_shminfo *i);
+int shx_shminfo_get(const struct shx_rep *rep, struct shx_shminfo *i);
 
 const char *shx_op_name(unsigned op);
 

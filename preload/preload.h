@@ -15,6 +15,8 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -172,5 +174,10 @@ int shx_exec_search(const char *file, char *const argv[], char *const envp[], in
 
 /* io.c: drops the fd's entry and tells the manager */
 void shx_fd_forget(int fd);
+
+/* sysv.c: the attachments across fork (pthread_atfork's three handlers) */
+void shx_sysv_before_fork(void);
+void shx_sysv_after_fork_parent(void);
+void shx_sysv_after_fork_child(void);
 
 #endif

@@ -27,13 +27,14 @@ static void hold_again(int fd, struct shx_fdent *e, void *arg)
 	shx_notify(&q);
 }
 
-/* The child of fork holds the parent's fds too: tell the manager so, on a
- * connection of the child's own. */
+/* The child of fork holds the parent's fds and System V attachments too:
+ * tell the manager so, on a connection of the child's own. */
 static void after_fork_child(void)
 {
 	shx_conn_after_fork();
 	shx_fdtab_each(hold_again, NULL);
 	shx_cwd_after_fork();
+	shx_sysv_after_fork_child();
 }
 
 /* Managed fds inherited across exec: the new image starts with an empty
@@ -86,7 +87,7 @@ void shx_init(void)
 	shx_mounts_init();
 	shx_conn_init(shmemd && *shmemd ? shmemd : SHX_BINDIR "/shmemd");
 	shx_cwd_init(shx_conn_placeholder());
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(shx_sysv_before_fork, shx_sysv_after_fork_parent, after_fork_child);
 	atomic_store(&shx_ready, 1);
 	adopt_inherited();
 	errno = saved;

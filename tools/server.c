@@ -4,7 +4,9 @@
  * A client is one connection.  It holds the inodes it has open (counted
  * per inode, so a process's open fds keep an unlinked object alive), and
  * everything it holds is released when the connection ends, however it
- * ends.  A malformed message ends the connection; nothing else is harmed.
+ * ends.  System V attachments belong to the process, not to a connection
+ * (core/sysv.c counts them).  A malformed message ends the connection;
+ * nothing else is harmed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -174,9 +177,13 @@ static int do_close(struct client *c, const struct shx_req *q, struct shx_rep *p
 	return 0;
 }
 
+/* An object by inode number; a System V segment is reached by its id
+ * only, never as a file. */
 static struct ns_inode *iget(struct client *c, uint64_t ino)
 {
-	return ns_iget(&c->srv->ns, ino);
+	struct ns_inode *ip = ns_iget(&c->srv->ns, ino);
+
+	return ip && !ip->seg ? ip : NULL;
 }
 
 static int orphan_take(struct server *s, pid_t pid, uint64_t ino);
@@ -279,7 +286,8 @@ static void ls_collect(struct ns_inode *ip, void *arg)
 {
 	struct ls_state *st = arg;
 
-	if (!S_ISREG(ip->mode) || ip->ino <= st->after)
+	/* segments are listed by SHMLIST (shmemctl ipcs) */
+	if (!S_ISREG(ip->mode) || ip->ino <= st->after || ip->seg)
 		return;
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 64;
@@ -517,6 +525,122 @@ static int do_xattr(struct client *c, const struct shx_req *q, struct shx_rep *p
 	return r;
 }
 
+/* --- System V shared memory (core/sysv.c) --------------------------------- */
+
+/* A fork child tells whose attachments it has, in case its message comes
+ * before its parent's SHMFORK. */
+static struct sysv *sysv_of(struct client *c, const struct shx_req *q)
+{
+	struct sysv *sv = &c->srv->sysv;
+
+	if (q->atime_ns > 0 && q->atime_ns <= INT32_MAX)
+		sysv_fork_child(sv, c->cred.pid, (pid_t)q->atime_ns);
+	return sv;
+}
+
+static int do_shmget(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	int r = sysv_shmget(sysv_of(c, q), &c->cred, (int32_t)q->aux, q->size, (int)q->flags);
+
+	if (r < 0)
+		return r;
+	p->value = r;
+	return 0;
+}
+
+/* The segment's memfd goes to the client, which maps it and closes it:
+ * the memfd's own open file for a writable attachment, a read-only one
+ * of its own for SHM_RDONLY (so that mprotect cannot make it writable). */
+static int do_shmat(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct sysv *sv = sysv_of(c, q);
+	struct sysv_seg *seg;
+	int r = sysv_shmat(sv, &c->cred, (int)q->aux, (int)q->flags, &seg);
+
+	if (r < 0)
+		return r;
+	if (q->flags & SHM_RDONLY) {
+		r = ns_open_fd(&c->srv->ns, seg->ip, O_RDONLY);
+	} else {
+		r = fcntl(seg->ip->memfd, F_DUPFD_CLOEXEC, 0);
+		if (r < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		sysv_shmat_undo(sv, &c->cred, seg->id, seg->ip->ino);
+		return r == -EMFILE ? -ENFILE : r;
+	}
+	*fd = r;
+	p->value = seg->segsz;
+	p->attr.ino = seg->ip->ino;
+	return 0;
+}
+
+static int do_shmdt(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct sysv *sv = sysv_of(c, q);
+
+	if (q->flags & SHX_SHMDT_UNDO)
+		sysv_shmat_undo(sv, &c->cred, (int)q->aux, q->ino);
+	else
+		sysv_shmdt(sv, &c->cred, (int)q->aux, q->ino, q->size);
+	return 0;
+}
+
+static int do_shmctl(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct shx_shmid_ds ds = { .uid = q->uid, .gid = q->gid, .mode = q->mode };
+	struct shx_shminfo info;
+	int cmd = (int)q->flags;
+	int r = sysv_shmctl(sysv_of(c, q), &c->cred, (int)q->aux, cmd, &ds, &info);
+
+	if (r < 0)
+		return r;
+	p->value = r;
+	if (cmd == IPC_INFO || cmd == SHM_INFO)
+		return shx_shminfo_put(p, &info);
+	if (cmd == IPC_STAT || cmd == SHM_STAT || cmd == SHM_STAT_ANY)
+		return shx_shmid_append(p, &ds);
+	return 0;
+}
+
+static int do_shmfork(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	if (q->size == 0 || q->size > INT32_MAX || q->size == (uint64_t)c->cred.pid)
+		return -EINVAL;
+	/* (the caller may itself be a fork child not yet counted) */
+	return sysv_fork(sysv_of(c, q), c->cred.pid, (pid_t)q->size);
+}
+
+static int do_shminherit(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	sysv_inherit(sysv_of(c, q), &c->cred, (int)q->aux, q->ino,
+		     q->size <= INT32_MAX ? (pid_t)q->size : 0);
+	return 0;
+}
+
+/* Segments by index, from the one at `size` on; the first page of a
+ * listing brings every shm_nattch up to date. */
+static int do_shmlist(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct sysv *sv = &c->srv->sysv;
+	struct shx_shmid_ds ds;
+	int idx = q->size < SYSV_IPCMNI ? (int)q->size : SYSV_IPCMNI, at;
+
+	if (q->aux < p->datacap)
+		p->datacap = q->aux;
+	if (idx == 0)
+		sysv_refresh_all(sv);
+	for (at = idx; sysv_next(sv, &idx, &ds); at = idx)
+		if (shx_shmid_append(p, &ds) < 0) {
+			p->value = ds.id & (SYSV_IPCMNI - 1);
+			return 0;
+		}
+	p->value = at;
+	p->hflags |= SHX_HF_EOF;
+	return 0;
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
@@ -525,7 +649,9 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_LS] = do_ls,	       [SHX_OP_SETATTR] = do_setattr, [SHX_OP_RENAME] = do_rename,
 	[SHX_OP_MKDIR] = do_mkdir,     [SHX_OP_LINK] = do_link,	      [SHX_OP_CHDIR] = do_chdir,
 	[SHX_OP_SYMLINK] = do_symlink, [SHX_OP_READLINK] = do_readlink, [SHX_OP_STATFS] = do_statfs,
-	[SHX_OP_REALPATH] = do_chdir,
+	[SHX_OP_REALPATH] = do_chdir,  [SHX_OP_SHMGET] = do_shmget,   [SHX_OP_SHMAT] = do_shmat,
+	[SHX_OP_SHMDT] = do_shmdt,     [SHX_OP_SHMCTL] = do_shmctl,   [SHX_OP_SHMFORK] = do_shmfork,
+	[SHX_OP_SHMINHERIT] = do_shminherit, [SHX_OP_SHMLIST] = do_shmlist,
 	/* /tmp as a complete tmpfs */
 	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,   [SHX_OP_XATTR] = do_xattr,
 };
@@ -617,6 +743,8 @@ static void client_end(struct client *c)
 			ns_release(&s->ns, ip);
 	}
 	free(c->holds);
+	/* an exec closes every connection: the attachments may be gone */
+	sysv_conn_closed(&s->sysv, c->cred.pid);
 	free(c);
 	s->nclients--;
 	if (s->listen_paused && loop_add(s->loop, s->listen_fd, EPOLLIN, listen_ready, s) == 0)
@@ -733,6 +861,8 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	if (rfd >= 0)
 		close(rfd);
+	/* answered: now the memory of removed segments may go */
+	sysv_reap(&c->srv->sysv);
 	if (q.op == SHX_OP_HELLO && r < 0)
 		client_end(c);
 }
@@ -777,6 +907,37 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	shx_debug("client %d: pid %d", cfd, (int)uc.pid);
 }
 
+int server_wants_tick(const struct server *s)
+{
+	return s->orphans || sysv_wants_poll(&s->sysv);
+}
+
+void server_tick(struct server *s)
+{
+	server_check_orphans(s);
+	sysv_poll(&s->sysv);
+}
+
+/* A process attaching segments has exited. */
+static void pidfd_ready(struct loop *l, int fd, void *arg, unsigned events)
+{
+	sysv_proc_exited(arg);
+}
+
+static int watch_pidfd(void *ctx, struct sysv_proc *p)
+{
+	struct server *s = ctx;
+
+	return loop_add(s->loop, p->pidfd, EPOLLIN, pidfd_ready, p);
+}
+
+static void unwatch_pidfd(void *ctx, struct sysv_proc *p)
+{
+	struct server *s = ctx;
+
+	loop_del(s->loop, p->pidfd);
+}
+
 int server_idle(const struct server *s)
 {
 	return s->nclients == 0 && !s->orphans && s->ns.inodes_used == (uint64_t)s->ns.nmounts;
@@ -798,6 +959,11 @@ int server_init(struct server *s, const struct shx_config *cfg, const char *plac
 	s->loop = loop_new();
 	if (!s->loop)
 		return -ENOMEM;
+	r = sysv_init(&s->sysv, &s->ns, cfg,
+		      &(struct sysv_ops){ .watch = watch_pidfd, .unwatch = unwatch_pidfd, .ctx = s });
+	if (r < 0)
+		return r;
+	s->sysv.defer_release = 1;
 	return loop_add(s->loop, listen_fd, EPOLLIN, listen_ready, s);
 }
 
@@ -809,6 +975,8 @@ void server_fini(struct server *s)
 		s->orphans = o->next;
 		free(o);
 	}
+	/* the segments first: their inodes are the namespace's */
+	sysv_destroy(&s->sysv);
 	loop_free(s->loop);
 	ns_destroy(&s->ns);
 }

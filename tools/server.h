@@ -6,6 +6,7 @@
 
 #include "loop.h"
 #include "ns.h"
+#include "sysv.h"
 
 struct server {
 	struct ns ns;
@@ -16,6 +17,7 @@ struct server {
 	int64_t started_ns;
 	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
 	struct orphan *orphans; /* holds of processes whose connection ended */
+	struct sysv sysv;	/* System V shared memory */
 };
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
@@ -26,5 +28,10 @@ int server_idle(const struct server *s);
 /* Drops the orphaned holds whose process has closed the object (call it
  * every second or so). */
 void server_check_orphans(struct server *s);
+/* What must be looked at every second or so, while server_wants_tick
+ * says there is something: orphaned holds, processes attaching System V
+ * segments that may have exec'd. */
+int server_wants_tick(const struct server *s);
+void server_tick(struct server *s);
 
 #endif

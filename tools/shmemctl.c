@@ -3,8 +3,9 @@
  *
  *   shmemctl [--socket PATH] [--json] COMMAND [ARGS]
  *
- * shmemctl only looks: it never starts a manager (that would create the
- * very state it is asked to report), and it changes nothing.
+ * shmemctl never starts a manager (that would create the very state it is
+ * asked to report), and it changes nothing -- but for ipcrm, which
+ * removes System V segments as ipcrm(1) would.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +26,7 @@ struct cmd {
 	const char *name;
 	ctl_fn *fn;
 	const char *args; /* its synopsis, after the name */
-	int max_args;	  /* operands it takes */
+	int max_args;	  /* operands it takes; -1: it parses its own options */
 	const char *help; /* one line */
 };
 
@@ -34,6 +35,10 @@ static ctl_fn ctl_help;
 static const struct cmd cmds[] = {
 	{ "stats", ctl_stats, "[--json]", 0, "show the manager's pid, uptime, use of its limits" },
 	{ "ls", ctl_ls, "[--json] [PATH-PREFIX]", 1, "list the objects, or those under PATH-PREFIX" },
+	{ "ipcs", ctl_ipcs, "[-t|-p|-c|-l|-u] [--human|-b] [-i ID] [--json]", -1,
+	  "list the System V shared memory segments, as ipcs -m" },
+	{ "ipcrm", ctl_ipcrm, "[-v] [-m ID]... [-M KEY]... [-a] | shm ID...", -1,
+	  "remove System V segments by id or key, as ipcrm" },
 	{ "help", ctl_help, "[COMMAND]", 1, "show this help, or COMMAND's" },
 };
 
@@ -56,7 +61,10 @@ static void usage(FILE *f)
 		char syn[64];
 
 		snprintf(syn, sizeof(syn), "%s %s", cmds[i].name, cmds[i].args);
-		fprintf(f, "  %-26s %s\n", syn, cmds[i].help);
+		if (strlen(syn) > 26)
+			fprintf(f, "  %s\n  %-26s %s\n", syn, "", cmds[i].help);
+		else
+			fprintf(f, "  %-26s %s\n", syn, cmds[i].help);
 	}
 	fprintf(f, "\nOptions:\n"
 		   "  --socket PATH   the manager's socket (default: $SHMEMX_SOCKET, else\n"
@@ -70,6 +78,14 @@ static void usage(FILE *f)
 static void cmd_usage(FILE *f, const struct cmd *c)
 {
 	fprintf(f, "usage: shmemctl [--socket PATH] %s %s\n  %s\n", c->name, c->args, c->help);
+}
+
+void ctl_usage(const char *name)
+{
+	const struct cmd *c = find_cmd(name);
+
+	if (c)
+		cmd_usage(stdout, c);
 }
 
 static int ctl_help(const struct ctl *ctl, int argc, char **argv)
@@ -203,6 +219,11 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (cmd->max_args < 0) { /* its options are its own */
+		resolve_socket(&ctl, o.socket);
+		ctl.json = o.json;
+		return finish(cmd->fn(&ctl, argc, argv));
+	}
 	optind = 0; /* glibc: start over, on the command's arguments */
 	if (parse_options(&o, argc, argv, ":hV") < 0)
 		return CTL_USAGE;

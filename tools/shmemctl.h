@@ -28,6 +28,12 @@ typedef int ctl_fn(const struct ctl *ctl, int argc, char **argv);
 
 ctl_fn ctl_stats;
 ctl_fn ctl_ls;
+/* These two parse their own options: argv[0] is the command's name. */
+ctl_fn ctl_ipcs;
+ctl_fn ctl_ipcrm;
+
+/* Prints the usage line of command `name`. */
+void ctl_usage(const char *name);
 
 /* A connection to the running manager (never starts one), or -1 after a
  * one-line error naming the socket. */

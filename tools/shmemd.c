@@ -41,9 +41,11 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: shmemd [--foreground | --daemon] [--pidfile FILE] [--socket PATH]\n"
-		   "The libshmemx manager: keeps the /dev/shm and /tmp namespaces of one user.\n"
+		   "The libshmemx manager: keeps the /dev/shm and /tmp namespaces and the System V\n"
+		   "shared memory segments of one user.\n"
 		   "Settings: SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT, SHMEMX_MOUNTS,\n"
-		   "SHMEMX_SOCKET, SHMEMX_CONFIG (see shmemd(8)).\n");
+		   "SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI, SHMEMX_SOCKET, SHMEMX_CONFIG\n"
+		   "(see shmemd(8)).\n");
 }
 
 /* The library is preloaded into every program, maybe into us too: the
@@ -264,8 +266,8 @@ int main(int argc, char **argv)
 			shx_log("event loop: %s", strerror(-r));
 			break;
 		}
-		if (srv.orphans && ns_now() >= next_check) {
-			server_check_orphans(&srv);
+		if (server_wants_tick(&srv) && ns_now() >= next_check) {
+			server_tick(&srv);
 			next_check = ns_now() + 1000000000;
 		}
 		if (server_idle(&srv) && srv.idle_since_ns &&

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -270,7 +271,38 @@ static double shm_cycle(void)
 	return CYCLE_ITERS / (t1 - t0);
 }
 
-/* ---- 4./5. outside the managed prefixes ---------------------------------- */
+/* ---- 4. sysv-cycle ------------------------------------------------------- */
+
+/* The System V version of shm-cycle: a segment made, attached, touched
+ * page by page, detached and removed, each iteration. */
+static double sysv_cycle(void)
+{
+	double t0, t1;
+	long i;
+
+	t0 = now();
+	for (i = 0; i < CYCLE_ITERS; i++) {
+		volatile char *map;
+		size_t off;
+		int id = shmget(IPC_PRIVATE, CYCLE_SIZE, IPC_CREAT | 0600);
+
+		if (id < 0)
+			die("shmget (iteration %ld)", i);
+		map = shmat(id, NULL, 0);
+		if (map == (void *)-1)
+			die("shmat %d", id);
+		for (off = 0; off < CYCLE_SIZE; off += PAGE)
+			map[off] = 1;
+		if (shmdt((void *)map) != 0)
+			die("shmdt %d", id);
+		if (shmctl(id, IPC_RMID, NULL) != 0)
+			die("IPC_RMID %d", id);
+	}
+	t1 = now();
+	return CYCLE_ITERS / (t1 - t0);
+}
+
+/* ---- 5./6. outside the managed prefixes ---------------------------------- */
 
 /* These two measure the cost the preload adds to calls it must pass
  * through untouched, so their file lives in opt_dir, which the runner
@@ -455,6 +487,7 @@ static const struct workload TABLE[] = {
 	{ "seq-rw-512M",        seq_rw,             0.95, "s" },
 	{ "mmap-touch-1G",      mmap_touch,         0.95, "s" },
 	{ "shm-cycle",          shm_cycle,          0.50, "ops/s" },
+	{ "sysv-cycle",         sysv_cycle,         0.50, "ops/s" },
 	{ "open-close-outside", open_close_outside, 0.97, "ops/s" },
 	{ "stat-outside",       stat_outside,       0.97, "ops/s" },
 	{ "tmp-file-4k",        tmp_file,           0.40, "ops/s" },

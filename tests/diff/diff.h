@@ -38,6 +38,10 @@ const char *shmname(const char *tag); /* /shxd-<scenario>.<tag> */
 const char *tag_of_len(size_t len);   /* a tag making objname() len chars */
 const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
+/* The System V keys of a scenario: this base (from its object name prefix,
+ * objname("")) and the 255 after it. */
+key_t sysv_key_base_of(const char *prefix);
+
 /* --- observations ------------------------------------------------------
  * Each reads errno first, so the call under test can be an argument. */
 const char *errname(int e); /* "ENOENT"; "0" for 0 */

@@ -4100,6 +4100,11 @@ static void sc_access_symlink(void)
 	rm("a");
 }
 
+/* The System V scenarios, in sysv.c. */
+#define SYSV_SCENARIO(name, fn) void fn(void);
+#include "sysv.def"
+#undef SYSV_SCENARIO
+
 /* ================================================================ table */
 
 /* ================================================= the whole tmpfs API */
@@ -5103,6 +5108,9 @@ const struct scenario scenarios[] = {
 	{ "posix-spawn", sc_posix_spawn },
 	{ "exec-managed", sc_exec_managed },
 	{ "unix-socket", sc_unix_socket },
+#define SYSV_SCENARIO(name, fn) { name, fn },
+#include "sysv.def"
+#undef SYSV_SCENARIO
 };
 
 const size_t n_scenarios = sizeof scenarios / sizeof scenarios[0];

@@ -5,8 +5,8 @@
  * tmpfs is the oracle) and once under libshmemx and compares the sections.
  *
  * Lines starting with "!!" mean the run itself is broken (a scenario crashed,
- * timed out or left objects behind); they are never expected in a native
- * run. */
+ * timed out or left objects or System V segments behind); they are never
+ * expected in a native run. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -712,6 +713,29 @@ static void sweep(const char *scenario, bool report)
 	}
 }
 
+/* Removes every System V segment of the scenario: those with its keys, and
+ * the private ones its process (pid, when known) made.  With report set,
+ * each one is a leftover. */
+static void sweep_sysv(const char *scenario, pid_t pid, bool report)
+{
+	key_t base = sysv_key_base_of(prefix_of(scenario));
+	struct shminfo si;
+	int top = shmctl(0, IPC_INFO, (struct shmid_ds *)&si);
+
+	for (int i = 0; i <= top; i++) {
+		struct shmid_ds d;
+		int id = shmctl(i, SHM_STAT_ANY, &d);
+		key_t k = d.shm_perm.__key;
+
+		if (id < 0 || !((k >= base && k < base + 256) || (pid && d.shm_cpid == pid)))
+			continue;
+		if (report)
+			broken("leftover System V segment (key %s, %lu attached)",
+			       k ? fmt("K+%d", k - base) : "private", (unsigned long)d.shm_nattch);
+		shmctl(id, IPC_RMID, NULL);
+	}
+}
+
 static void run_one(const struct scenario *sc)
 {
 	struct stat st;
@@ -722,6 +746,7 @@ static void run_one(const struct scenario *sc)
 	fflush(stdout);
 	alarm(RUNNER_TIMEOUT); /* a hung sweep kills the run, not the machine */
 	sweep(sc->name, false); /* remains of an interrupted earlier run */
+	sweep_sysv(sc->name, 0, false);
 	pid = fork();
 	if (pid < 0) {
 		broken("fork: %s", errname(errno));
@@ -748,6 +773,7 @@ static void run_one(const struct scenario *sc)
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		broken("scenario exited with status %d", WEXITSTATUS(status));
 	sweep(sc->name, true);
+	sweep_sysv(sc->name, pid, true);
 	alarm(0);
 }
 

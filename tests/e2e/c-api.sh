@@ -2,7 +2,8 @@
 # tests/e2e/c-api.sh -- the C end-to-end program, shx-e2e, under the preload
 # with a private manager.  shx-e2e prints the TAP itself (fork and mmap,
 # inheritance across fork and exec, readdir, unlink while open, O_APPEND,
-# pread/pwrite, SEEK_DATA/SEEK_HOLE, stdio, 200 objects, 4 threads); this
+# pread/pwrite, SEEK_DATA/SEEK_HOLE, stdio, 200 objects, 4 threads, a
+# System V segment shared with a child); this
 # script only passes it through, and bails out if the manager did not
 # survive it.
 #

@@ -30,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -912,6 +914,55 @@ static void test_threads(void)
 	}
 }
 
+/* System V shared memory: a segment shared with a child, shm_nattch
+ * across fork and exit, IPC_RMID while attached; under the preload, the
+ * kernel has no such segment (asked with a raw system call). */
+static void test_sysv(void)
+{
+	static const char msg[] = "written by the child";
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t size = 3 * pg + 123; /* a size to know it by */
+	struct shmid_ds ds;
+	char *map;
+	pid_t pid;
+	int id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+
+	check_call(id, "sysv: shmget IPC_PRIVATE");
+	if (id < 0)
+		return;
+	map = shmat(id, NULL, 0);
+	if (!ok(map != (void *)-1, "sysv: shmat")) {
+		shmctl(id, IPC_RMID, NULL);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* the child's attachment counts as soon as it exists */
+		if (shmctl(id, IPC_STAT, &ds) < 0 || ds.shm_nattch != 2)
+			_exit(3);
+		memcpy(map + 2 * pg, msg, sizeof(msg));
+		_exit(0); /* without shmdt */
+	}
+	check_int(wait_child(pid), 0, "sysv: the child saw shm_nattch 2 and wrote");
+	check_mem(map + 2 * pg, msg, sizeof(msg), "sysv: the parent sees what the child wrote");
+	check_call(shmctl(id, IPC_STAT, &ds), "sysv: IPC_STAT");
+	check_int(ds.shm_nattch, 1, "sysv: the child's exit took its attachment");
+	check_int(ds.shm_segsz, size, "sysv: shm_segsz is the size asked for");
+	check_int(ds.shm_lpid, pid, "sysv: shm_lpid is the child's");
+	if (under_preload) {
+		long r = syscall(SYS_shmctl, id, IPC_STAT, &ds);
+
+		ok(r < 0 || ds.shm_segsz != size || ds.shm_cpid != getpid(),
+		   "sysv: the kernel has no such segment (raw shmctl)");
+	}
+	check_call(shmctl(id, IPC_RMID, NULL), "sysv: IPC_RMID while attached");
+	check_call(shmctl(id, IPC_STAT, &ds), "sysv: IPC_STAT of the removed segment");
+	check_int(ds.shm_perm.mode & 01000, 01000, "sysv: it is SHM_DEST");
+	check_call(shmdt(map), "sysv: shmdt");
+	check_errno(shmctl(id, IPC_STAT, &ds), EINVAL, "sysv: the last detach destroyed it");
+}
+
 /* Removes whatever a failed subtest left behind. */
 static void sweep(void)
 {
@@ -959,6 +1010,7 @@ int main(int argc, char **argv)
 	test_errno();
 	test_many();
 	test_threads();
+	test_sysv();
 	sweep();
 
 	printf("1..%d\n", ntests);

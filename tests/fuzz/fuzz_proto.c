@@ -11,9 +11,10 @@
  *    bytes (heap, so ASan sees a write past it): shx_rep_decode with room
  *    for the data and with one byte less, which must be refused; one that
  *    decodes must round-trip like a request, and its data is then walked
- *    as dirent records and as object records, each record list that is
- *    well-formed being re-appended and compared with the original bytes;
- *    and read as a stats record.
+ *    as dirent records, object records and System V segment records, each
+ *    record list that is well-formed being re-appended and compared with
+ *    the original bytes; and read as a stats record and as a System V
+ *    limits record.
  *
  * Build and run (see also `make fuzz`):
  *   clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -120,6 +121,41 @@ static void walk_objs(const struct shx_rep *p)
 	free(again);
 }
 
+static void walk_shmids(const struct shx_rep *p)
+{
+	uint8_t *again = malloc(p->datalen ? p->datalen : 1);
+	struct shx_rep w = { .data = again, .datacap = p->datalen };
+	struct shx_shmid_ds d;
+	size_t off = 0;
+	int r;
+
+	CHECK(again);
+	while ((r = shx_shmid_next(p, &off, &d)) == 1) {
+		CHECK(off <= p->datalen);
+		CHECK(shx_shmid_append(&w, &d) == 0);
+	}
+	CHECK(r == 0 || r == -EBADMSG);
+	if (r == 0) {
+		CHECK(w.datalen == p->datalen);
+		CHECK(memcmp(again, p->data, p->datalen) == 0);
+	}
+	free(again);
+}
+
+/* A record that must be the whole data: put again, the same bytes. */
+static void read_shminfo(const struct shx_rep *p)
+{
+	struct shx_shminfo i;
+	uint8_t again[72];
+	struct shx_rep w = { .data = again, .datacap = sizeof(again) };
+
+	if (shx_shminfo_get(p, &i) != 0)
+		return;
+	CHECK(p->datalen == 72);
+	CHECK(shx_shminfo_put(&w, &i) == 0 && w.datalen == 72);
+	CHECK(memcmp(again, p->data, 72) == 0);
+}
+
 static void fuzz_rep(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[SHX_REP_MAX];
@@ -166,6 +202,8 @@ static void fuzz_rep(const uint8_t *data, size_t size)
 
 	walk_dirents(&p);
 	walk_objs(&p);
+	walk_shmids(&p);
+	read_shminfo(&p);
 	if (shx_stats_get(&p, &st) == 0) {
 		uint8_t again[64];
 		struct shx_rep w = { .data = again, .datacap = sizeof(again) };

@@ -23,7 +23,7 @@ echo "check-musl: building $out/libshmemx.so with $musl_gcc"
 	-o "$out/libshmemx.so" \
 	"$src"/preload/*.c \
 	"$src/core/proto.c" "$src/core/conn.c" "$src/core/path.c" "$src/core/fdtab.c" \
-	"$src/core/config.c" "$src/core/log.c"
+	"$src/core/config.c" "$src/core/log.c" "$src/core/procfs.c"
 # shellcheck disable=SC2086
 "$musl_gcc" $cflags -o "$out/shx-e2e" "$src/tests/e2e/shx-e2e.c" -lpthread
 

@@ -67,6 +67,10 @@ static const struct {
 	BYTES("64KiB", 64 * KiB),
 	BYTES("0.5k", 512),
 	BYTES("16777215T", 16777215 * TiB),
+	/* plain numbers exactly, to the last of 64 bits (kernel.shmmax) */
+	BYTES("18446744073692774399", UINT64_MAX - (1ULL << 24)),
+	BYTES("18446744073709551615", UINT64_MAX),
+	BYTES("9007199254740993", (1ULL << 53) + 1),
 	PERCENT("50%"),
 	PERCENT("100%"),
 	PERCENT("0%"),
@@ -93,6 +97,7 @@ static const struct {
 	/* beyond 64 bits */
 	BAD("16777216T", -ERANGE),
 	BAD("99999999999999999999", -ERANGE),
+	BAD("18446744073709551616", -ERANGE),
 };
 
 START_TEST(parse_size)
@@ -185,7 +190,7 @@ END_TEST
 
 START_TEST(config_set)
 {
-	struct shx_config c = { 1, 2, 3 };
+	struct shx_config c = { .size_limit = 1, .nr_inodes = 2, .idle_timeout = 3 };
 
 	ck_assert_int_eq(shx_config_set(&c, "size", "1G"), 0);
 	ck_assert_uint_eq(c.size_limit, GiB);
@@ -198,6 +203,16 @@ START_TEST(config_set)
 	ck_assert_int_eq(shx_config_set(&c, "Size", "1"), -ENOENT);
 	/* failed settings change nothing */
 	ck_assert_uint_eq(c.size_limit, GiB);
+	/* System V limits: shmmax in bytes, shmall in pages, shmmni up to
+	 * what the id scheme allows */
+	ck_assert_int_eq(shx_config_set(&c, "shmmax", "1G"), 0);
+	ck_assert_uint_eq(c.shmmax, GiB);
+	ck_assert_int_eq(shx_config_set(&c, "shmall", "18446744073692774399"), 0);
+	ck_assert_uint_eq(c.shmall, UINT64_MAX - (1ULL << 24));
+	ck_assert_int_eq(shx_config_set(&c, "shmmni", "32768"), 0);
+	ck_assert_uint_eq(c.shmmni, 32768);
+	ck_assert_int_eq(shx_config_set(&c, "shmmni", "32769"), -EINVAL);
+	ck_assert_uint_eq(c.shmmni, 32768);
 }
 END_TEST
 
@@ -239,7 +254,27 @@ static void clear_env(void)
 	unsetenv("SHMEMX_SIZE");
 	unsetenv("SHMEMX_NR_INODES");
 	unsetenv("SHMEMX_IDLE_TIMEOUT");
+	unsetenv("SHMEMX_SHMMAX");
+	unsetenv("SHMEMX_SHMALL");
+	unsetenv("SHMEMX_SHMMNI");
 	unsetenv("SHMEMX_CONFIG");
+}
+
+/* The running kernel's kernel.NAME, read here independently of config.c. */
+static uint64_t sysctl_kernel(const char *name)
+{
+	char path[64];
+	unsigned long long v;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fscanf(f, "%llu", &v);
+	fclose(f);
+	ck_assert_int_eq(n, 1);
+	return v;
 }
 
 /* An empty file leaves the defaults: those of a kernel tmpfs. */
@@ -253,6 +288,31 @@ START_TEST(load_defaults)
 	ck_assert_uint_eq(c.size_limit, phys() / 2);
 	ck_assert_uint_eq(c.nr_inodes, phys() / 2 / 4096);
 	ck_assert_uint_eq(c.idle_timeout, 60);
+	/* System V limits: the running kernel's */
+	ck_assert_uint_eq(c.shmmax, sysctl_kernel("shmmax"));
+	ck_assert_uint_eq(c.shmall, sysctl_kernel("shmall"));
+	ck_assert_uint_eq(c.shmmni, sysctl_kernel("shmmni"));
+}
+END_TEST
+
+/* The System V limits from the file and the environment. */
+START_TEST(load_sysv_limits)
+{
+	static const char text[] = "shmmax = 64M\nshmall = 1000\nshmmni = 16\n";
+	struct shx_config c;
+	char err[256], name[64];
+
+	clear_env();
+	ck_assert_int_eq(load_text(text, &c, err, sizeof(err), name, sizeof(name)), 0);
+	ck_assert_uint_eq(c.shmmax, 64 * MiB);
+	ck_assert_uint_eq(c.shmall, 1000);
+	ck_assert_uint_eq(c.shmmni, 16);
+	setenv("SHMEMX_SHMMNI", "100", 1);
+	setenv("SHMEMX_SHMMAX", "4096", 1);
+	ck_assert_int_eq(load_text(text, &c, err, sizeof(err), name, sizeof(name)), 0);
+	ck_assert_uint_eq(c.shmmax, 4096);
+	ck_assert_uint_eq(c.shmall, 1000);
+	ck_assert_uint_eq(c.shmmni, 100);
 }
 END_TEST
 
@@ -344,6 +404,8 @@ static const struct {
 	{ "SHMEMX_SIZE", "lots" },
 	{ "SHMEMX_NR_INODES", "" },
 	{ "SHMEMX_IDLE_TIMEOUT", "-5" },
+	{ "SHMEMX_SHMMNI", "40000" },
+	{ "SHMEMX_SHMMAX", "1X" },
 };
 
 START_TEST(env_bad_value)
@@ -531,6 +593,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("settings");
 	tcase_add_test(tc, config_set);
 	tcase_add_test(tc, load_defaults);
+	tcase_add_test(tc, load_sysv_limits);
 	tcase_add_test(tc, load_file);
 	tcase_add_test(tc, load_file_last_wins);
 	tcase_add_loop_test(tc, load_bad_line, 0, N(bad_files));

@@ -4,7 +4,8 @@
  * offsets), a request round trip for every opcode, reply round trips with
  * attributes, value and data, the decoders' rejection of every kind of
  * malformed message with -EBADMSG, the record lists inside a reply's data
- * (dirents, objects, stats) filled until -ENOSPC and read back, and the
+ * (dirents, objects, stats, System V segments and limits) filled until
+ * -ENOSPC and read back, and the
  * small helpers (shx_req_set_path, shx_op_name).
  *
  * The decoders guard the manager against hostile clients, so most tests
@@ -314,6 +315,13 @@ static const struct {
 	{ SHX_OP_READLINK, 0, "/dev/shm/link", "" },
 	{ SHX_OP_STATFS, 0, "/dev/shm", "" },
 	{ SHX_OP_REALPATH, 0, "/dev/shm/a/../b", "" },
+	{ SHX_OP_SHMGET, 0, "", "" },
+	{ SHX_OP_SHMAT, 0, "", "" },
+	{ SHX_OP_SHMDT, SHX_HF_NOREPLY, "", "" },
+	{ SHX_OP_SHMCTL, 0, "", "" },
+	{ SHX_OP_SHMFORK, 0, "", "" },
+	{ SHX_OP_SHMINHERIT, SHX_HF_NOREPLY, "", "" },
+	{ SHX_OP_SHMLIST, 0, "", "" },
 	{ SHX_OP_MKNOD, 0, "/tmp/sock", "sock" },
 	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
 	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
@@ -322,12 +330,13 @@ static const struct {
 /* A new opcode must get a case above. */
 START_TEST(req_cases_cover_every_op)
 {
-	unsigned seen = 0;
+	uint64_t seen = 0;
 
+	ck_assert_uint_le(SHX_OP_MAX, 64);
 	ck_assert_uint_eq(N(req_cases), SHX_OP_MAX - 1);
 	for (size_t i = 0; i < N(req_cases); i++)
-		seen |= 1u << req_cases[i].op;
-	ck_assert_uint_eq(seen, ((1u << SHX_OP_MAX) - 1) & ~1u);
+		seen |= 1ULL << req_cases[i].op;
+	ck_assert_uint_eq(seen, (SHX_OP_MAX == 64 ? ~0ULL : (1ULL << SHX_OP_MAX) - 1) & ~1ULL);
 }
 END_TEST
 
@@ -1005,6 +1014,137 @@ START_TEST(stats_put_get)
 }
 END_TEST
 
+/* A System V segment record with every field distinct and using all its
+ * bytes; negative values (keys, times, pids) survive the wire format. */
+static struct shx_shmid_ds make_shmid(int seed)
+{
+	return (struct shx_shmid_ds){
+		.key = seed & 1 ? -0x7edcba98 + seed : 0x12345678 + seed,
+		.id = 0x7fff8000 + seed,
+		.uid = 0xfffffffeu - seed,
+		.gid = 1000 + seed,
+		.cuid = 0x80000000u + seed,
+		.cgid = 7,
+		.mode = 03777 - seed,
+		.seq = 0xfffe - seed,
+		.segsz = UINT64_MAX - (1ULL << 24) - seed,
+		.atime = -1 - seed,
+		.dtime = INT64_MAX - seed,
+		.ctime = INT64_MIN + seed,
+		.cpid = -seed,
+		.lpid = 0x7ffffff0 + seed,
+		.nattch = 0x0102030405060708ULL + seed,
+		.rss = 4096ULL * seed,
+		.swap = ~0ULL - seed,
+	};
+}
+
+static void assert_shmid_eq(const struct shx_shmid_ds *a, const struct shx_shmid_ds *b)
+{
+	ck_assert_int_eq(a->key, b->key);
+	ck_assert_int_eq(a->id, b->id);
+	ck_assert_uint_eq(a->uid, b->uid);
+	ck_assert_uint_eq(a->gid, b->gid);
+	ck_assert_uint_eq(a->cuid, b->cuid);
+	ck_assert_uint_eq(a->cgid, b->cgid);
+	ck_assert_uint_eq(a->mode, b->mode);
+	ck_assert_uint_eq(a->seq, b->seq);
+	ck_assert_uint_eq(a->segsz, b->segsz);
+	ck_assert_int_eq(a->atime, b->atime);
+	ck_assert_int_eq(a->dtime, b->dtime);
+	ck_assert_int_eq(a->ctime, b->ctime);
+	ck_assert_int_eq(a->cpid, b->cpid);
+	ck_assert_int_eq(a->lpid, b->lpid);
+	ck_assert_uint_eq(a->nattch, b->nattch);
+	ck_assert_uint_eq(a->rss, b->rss);
+	ck_assert_uint_eq(a->swap, b->swap);
+}
+
+#define SHMID_LEN 94 /* bytes of one encoded shx_shmid_ds */
+
+START_TEST(shmid_fill_and_iterate)
+{
+	static uint8_t data[1000];
+	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
+	struct shx_shmid_ds d, got;
+	int count = 0;
+	size_t off = 0;
+
+	for (;;) {
+		uint32_t before = p.datalen;
+		int r;
+
+		d = make_shmid(count);
+		r = shx_shmid_append(&p, &d);
+		if (r == -ENOSPC) {
+			ck_assert_uint_eq(p.datalen, before);
+			ck_assert_uint_gt(before + SHMID_LEN, sizeof(data));
+			break;
+		}
+		ck_assert_int_eq(r, 0);
+		ck_assert_uint_eq(p.datalen, before + SHMID_LEN);
+		count++;
+	}
+	ck_assert_int_eq(count, sizeof(data) / SHMID_LEN);
+	for (int i = 0; i < count; i++) {
+		d = make_shmid(i);
+		ck_assert_int_eq(shx_shmid_next(&p, &off, &got), 1);
+		assert_shmid_eq(&got, &d);
+	}
+	ck_assert_uint_eq(off, p.datalen);
+	ck_assert_int_eq(shx_shmid_next(&p, &off, &got), 0);
+	/* a cut record is an error, wherever the cut */
+	for (uint32_t cut = 1; cut < SHMID_LEN; cut++) {
+		p.datalen = (count - 1) * SHMID_LEN + cut;
+		off = (count - 1) * SHMID_LEN;
+		ck_assert_int_eq(shx_shmid_next(&p, &off, &got), -EBADMSG);
+		ck_assert_uint_eq(off, (count - 1) * SHMID_LEN);
+	}
+}
+END_TEST
+
+START_TEST(shmid_layout)
+{
+	uint8_t data[SHMID_LEN];
+	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
+	struct shx_shmid_ds d = { .key = 0x11223344, .id = 32769, .mode = 01600, .seq = 1,
+				  .segsz = 4096, .nattch = 2 };
+
+	ck_assert_int_eq(shx_shmid_append(&p, &d), 0);
+	/* little-endian, in the order of the struct */
+	ck_assert_uint_eq(le32(data), 0x11223344);
+	ck_assert_uint_eq(le32(data + 4), 32769);
+	ck_assert_uint_eq(le32(data + 24), 01600);
+	ck_assert_uint_eq(le16(data + 28), 1);
+	ck_assert_uint_eq(le32(data + 30), 4096);
+	ck_assert_uint_eq(le32(data + 70), 2);
+}
+END_TEST
+
+START_TEST(shminfo_put_get)
+{
+	uint8_t data[73];
+	struct shx_shminfo i = { UINT64_MAX - (1ULL << 24), 1, 4096, 4096, UINT64_MAX, 5, 6, 7, 8 },
+			   got;
+	struct shx_rep p = { .data = data, .datacap = 71 };
+
+	ck_assert_int_eq(shx_shminfo_put(&p, &i), -ENOSPC);
+	ck_assert_uint_eq(p.datalen, 0);
+	p.datacap = 72;
+	ck_assert_int_eq(shx_shminfo_put(&p, &i), 0);
+	ck_assert_uint_eq(p.datalen, 72);
+	ck_assert_int_eq(shx_shminfo_get(&p, &got), 0);
+	ck_assert_mem_eq(&got, &i, sizeof(i));
+	/* the record is exactly the data */
+	p.datalen = 71;
+	ck_assert_int_eq(shx_shminfo_get(&p, &got), -EBADMSG);
+	p.datalen = 73;
+	ck_assert_int_eq(shx_shminfo_get(&p, &got), -EBADMSG);
+	p.datalen = 0;
+	ck_assert_int_eq(shx_shminfo_get(&p, &got), -EBADMSG);
+}
+END_TEST
+
 /* --- helpers ------------------------------------------------------------------- */
 
 static const struct {
@@ -1051,6 +1191,9 @@ START_TEST(op_names)
 		[SHX_OP_MKDIR] = "mkdir",     [SHX_OP_LINK] = "link",	      [SHX_OP_CHDIR] = "chdir",
 		[SHX_OP_SYMLINK] = "symlink", [SHX_OP_READLINK] = "readlink",
 		[SHX_OP_STATFS] = "statfs",   [SHX_OP_REALPATH] = "realpath",
+		[SHX_OP_SHMGET] = "shmget",   [SHX_OP_SHMAT] = "shmat",	      [SHX_OP_SHMDT] = "shmdt",
+		[SHX_OP_SHMCTL] = "shmctl",   [SHX_OP_SHMFORK] = "shmfork",
+		[SHX_OP_SHMINHERIT] = "shminherit", [SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
 	};
@@ -1113,6 +1256,9 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, dirent_malformed);
 	tcase_add_test(tc, obj_fill_and_iterate);
 	tcase_add_test(tc, stats_put_get);
+	tcase_add_test(tc, shmid_fill_and_iterate);
+	tcase_add_test(tc, shmid_layout);
+	tcase_add_test(tc, shminfo_put_get);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");
