@@ -34,6 +34,9 @@ static int target(int how, int fd, const char *path, unsigned op, struct shx_pat
 		e = shx_fdtab_get(fd);
 		if (!e)
 			return PASS;
+		/* an O_PATH fd offers no attributes (fdget, not fdget_raw) */
+		if (REAL(fcntl)(fd, F_GETFL) & O_PATH)
+			return -EBADF;
 		shx_req_init(q, SHX_OP_XATTR, NULL);
 		q->ino = e->ino;
 	} else {

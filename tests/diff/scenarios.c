@@ -3760,6 +3760,160 @@ static void sc_xattr(void)
 	unlink(path("a"));
 }
 
+/* NULL, hidden from the compiler's nonnull checks */
+static void *shx_null(void)
+{
+	void *p = NULL;
+
+	__asm__("" : "+r"(p));
+	return p;
+}
+
+/* What the kernel refuses before it looks the path up (import_xattr_name,
+ * setxattr_copy), on a missing path and on an existing one. */
+static void sc_xattr_names(void)
+{
+	char name[300], buf[16];
+	static char big[XATTR_SIZE_MAX + 1];
+	const char *where[] = { "m", "a" };
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	memcpy(name, "user.", 5);
+	xclose(mk("a", "A"));
+	for (int i = 0; i < 2; i++) {
+		const char *p = path(where[i]), *w = where[i];
+
+		obs_ret(fmt("%s: getxattr \"\"", w), getxattr(p, "", buf, sizeof(buf)));
+		obs_ret(fmt("%s: getxattr 299-byte name", w), getxattr(p, name, buf, sizeof(buf)));
+		obs_ret(fmt("%s: getxattr NULL name", w), getxattr(p, NULL, buf, sizeof(buf)));
+		obs_ret(fmt("%s: setxattr \"\"", w), setxattr(p, "", "v", 1, 0));
+		obs_ret(fmt("%s: setxattr bad flags", w), setxattr(p, "user.k", "v", 1, 8));
+		obs_ret(fmt("%s: setxattr bad flags and name", w), setxattr(p, "", "v", 1, 8));
+		obs_ret(fmt("%s: setxattr 64 KiB + 1", w), setxattr(p, "user.k", big, sizeof(big), 0));
+		obs_ret(fmt("%s: setxattr NULL value", w),
+			setxattr(p, "user.k", (const void *)shx_null(), 1, 0));
+		obs_ret(fmt("%s: removexattr \"\"", w), removexattr(p, ""));
+		obs_ret(fmt("%s: getxattr unknown prefix", w), getxattr(p, "bogus.k", buf, 16));
+		obs_ret(fmt("%s: setxattr unknown prefix", w), setxattr(p, "bogus.k", "v", 1, 0));
+		obs_ret(fmt("%s: getxattr \"user\"", w), getxattr(p, "user", buf, sizeof(buf)));
+		obs_ret(fmt("%s: getxattr \"user.\"", w), getxattr(p, "user.", buf, sizeof(buf)));
+		obs_ret(fmt("%s: setxattr \"user.\"", w), setxattr(p, "user.", "v", 1, 0));
+		obs_ret(fmt("%s: listxattr", w), listxattr(p, buf, sizeof(buf)));
+	}
+	unlink(path("a"));
+}
+
+/* Values: sizes, XATTR_CREATE and XATTR_REPLACE, buffers too small, the
+ * list, and the ctime that a change moves. */
+static void sc_xattr_values(void)
+{
+	char buf[64];
+	struct stat t0, t1;
+	ssize_t n;
+	int fd = mk("a", "A");
+
+	obs_ret("setxattr XATTR_REPLACE of a missing one",
+		setxattr(path("a"), "user.k", "v", 1, XATTR_REPLACE));
+	fstat(fd, &t0);
+	nap();
+	obs_ret("setxattr XATTR_CREATE", setxattr(path("a"), "user.k", "value", 5, XATTR_CREATE));
+	fstat(fd, &t1);
+	obs_ts("ctime after setxattr", t0.st_ctim, t1.st_ctim);
+	obs_ts("mtime after setxattr", t0.st_mtim, t1.st_mtim);
+	obs_ret("setxattr XATTR_CREATE again",
+		setxattr(path("a"), "user.k", "other", 5, XATTR_CREATE));
+	obs_ret("getxattr size 0", getxattr(path("a"), "user.k", NULL, 0));
+	obs_ret("getxattr buffer too small", getxattr(path("a"), "user.k", buf, 2));
+	obs_ret("setxattr XATTR_REPLACE", setxattr(path("a"), "user.k", "v2", 2, XATTR_REPLACE));
+	n = fgetxattr(fd, "user.k", buf, sizeof(buf));
+	obs_ret("fgetxattr", n);
+	if (n > 0)
+		obs_data("its value", buf, n);
+	obs_ret("fsetxattr user.e empty", fsetxattr(fd, "user.e", "", 0, 0));
+	obs_ret("getxattr of the empty one", getxattr(path("a"), "user.e", buf, sizeof(buf)));
+	obs_ret("setxattr security.t", setxattr(path("a"), "security.t", "s", 1, 0));
+	obs_ret("setxattr trusted.t", setxattr(path("a"), "trusted.t", "t", 1, 0));
+	obs_ret("listxattr size 0", listxattr(path("a"), NULL, 0));
+	obs_ret("listxattr buffer too small", listxattr(path("a"), buf, 3));
+	n = flistxattr(fd, buf, sizeof(buf));
+	obs_ret("flistxattr", n);
+	if (n > 0)
+		obs_data("the names", buf, n);
+	obs_ret("getxattr system.posix_acl_access",
+		getxattr(path("a"), "system.posix_acl_access", buf, sizeof(buf)));
+	obs_ret("getxattr system.other", getxattr(path("a"), "system.other", buf, sizeof(buf)));
+	obs_ret("fremovexattr user.k", fremovexattr(fd, "user.k"));
+	obs_ret("removexattr user.k again", removexattr(path("a"), "user.k"));
+	obs_ret("removexattr security.t", removexattr(path("a"), "security.t"));
+	xclose(fd);
+	/* attributes belong to the inode: a new name sees them, a new file
+	 * by the old name does not */
+	obs_ret("link a b", link(path("a"), path("b")));
+	obs_ret("getxattr through the link", getxattr(path("b"), "user.e", buf, sizeof(buf)));
+	unlink(path("a"));
+	xclose(mk("a", "new"));
+	obs_ret("getxattr of a new a", getxattr(path("a"), "user.e", buf, sizeof(buf)));
+	unlink(path("a"));
+	unlink(path("b"));
+}
+
+/* Directories and symlinks: user.* only on files and directories, the
+ * directory's own attributes through its fd, a link followed or not. */
+static void sc_xattr_types(void)
+{
+	char buf[64];
+	struct stat t0, t1;
+	DIR *d;
+	ssize_t n;
+
+	obs_ret("mkdir d", mkdir(path("d"), 0755));
+	lstat(path("d"), &t0);
+	nap();
+	obs_ret("setxattr on d", setxattr(path("d"), "user.k", "dv", 2, 0));
+	lstat(path("d"), &t1);
+	obs_ts("d's ctime after setxattr", t0.st_ctim, t1.st_ctim);
+	obs_ts("d's mtime after setxattr", t0.st_mtim, t1.st_mtim);
+	d = opendir(path("d"));
+	if (d) {
+		n = fgetxattr(dirfd(d), "user.k", buf, sizeof(buf));
+		obs_ret("fgetxattr on the directory's fd", n);
+		if (n > 0)
+			obs_data("its value", buf, n);
+		obs_ret("fsetxattr on the directory's fd", fsetxattr(dirfd(d), "user.f", "x", 1, 0));
+		obs_ret("flistxattr on the directory's fd", flistxattr(dirfd(d), buf, sizeof(buf)));
+		closedir(d);
+	}
+	obs_ret("getxattr user.f by path", getxattr(path("d"), "user.f", buf, sizeof(buf)));
+	{
+		int pfd = open(path("d"), O_PATH | O_DIRECTORY);
+
+		obs_ret("fgetxattr on an O_PATH fd", fgetxattr(pfd, "user.k", buf, sizeof(buf)));
+		xclose(pfd);
+	}
+	xclose(mk("f", "F"));
+	obs_ret("setxattr on f", setxattr(path("f"), "user.k", "fv", 2, 0));
+	obs_ret("symlink l -> f", symlink(objname("f"), path("l")));
+	obs_ret("lsetxattr user.k on the link", lsetxattr(path("l"), "user.k", "lv", 2, 0));
+	obs_ret("lgetxattr user.k on the link", lgetxattr(path("l"), "user.k", buf, sizeof(buf)));
+	obs_ret("lsetxattr trusted.k on the link", lsetxattr(path("l"), "trusted.k", "t", 1, 0));
+	obs_ret("llistxattr of the link", llistxattr(path("l"), buf, sizeof(buf)));
+	n = getxattr(path("l"), "user.k", buf, sizeof(buf));
+	obs_ret("getxattr through the link", n);
+	if (n > 0)
+		obs_data("its value", buf, n);
+	obs_ret("lremovexattr trusted.k", lremovexattr(path("l"), "trusted.k"));
+	obs_ret("removexattr through the link", removexattr(path("l"), "user.k"));
+	obs_ret("getxattr of f now", getxattr(path("f"), "user.k", buf, sizeof(buf)));
+	obs_ret("symlink m -> missing", symlink(objname("missing"), path("m")));
+	obs_ret("getxattr through a dangling link", getxattr(path("m"), "user.k", buf, 16));
+	obs_ret("getxattr below a file", getxattr(fmt("%s/x", path("f")), "user.k", buf, 16));
+	unlink(path("l"));
+	unlink(path("m"));
+	unlink(path("f"));
+	rmdir(path("d"));
+}
+
 /* sem_open's result: reads errno after the call, as obs_ret does. */
 static sem_t *obs_sem(const char *label, sem_t *r)
 {
@@ -5083,6 +5237,9 @@ const struct scenario scenarios[] = {
 	{ "sem", sc_sem },
 	{ "scandir", sc_scandir },
 	{ "xattr", sc_xattr },
+	{ "xattr-names", sc_xattr_names },
+	{ "xattr-values", sc_xattr_values },
+	{ "xattr-types", sc_xattr_types },
 	{ "statfs-devshm", sc_statfs_devshm },
 	{ "chmod-symlink", sc_chmod_symlink },
 	{ "chown-symlink", sc_chown_symlink },
