@@ -165,6 +165,7 @@ void shx_cwd_exec_failed(int token);
 /* exec.c: the environment a child gets (see shx_child_env) */
 struct shx_child_env {
 	char cwd[SHX_PATH_MAX + 64];
+	char app[80]; /* SHMEMX_APP=, when envp lost it */
 };
 /* How many pointers shx_child_env may write for envp. */
 size_t shx_child_env_slots(char *const envp[]);

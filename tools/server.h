@@ -18,6 +18,7 @@ struct server {
 	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
 	struct orphan *orphans; /* holds of processes whose connection ended */
 	struct sysv sysv;	/* System V shared memory */
+	struct client *clients; /* every connection */
 };
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
@@ -33,5 +34,16 @@ void server_check_orphans(struct server *s);
  * segments that may have exec'd. */
 int server_wants_tick(const struct server *s);
 void server_tick(struct server *s);
+
+/* quotas and statistics (srv_quota.c): SHX_OP_QUOTA for a sender */
+int srv_quota(struct server *s, const struct shx_cred *cr, const struct shx_req *q,
+	      struct shx_rep *p, struct quota_group **tmp_app);
+/* A connection that asked for an app's private /tmp (*tmp_app of
+ * srv_quota) is gone: the last one takes it away, unless it is kept. */
+void srv_quota_tmp_done(struct server *s, struct quota_group *app);
+/* A listing begins: who maps what is read from these processes. */
+void srv_ls_begin(struct server *s, const pid_t *pids, size_t npids);
+/* What an object listing says of ip besides its attributes. */
+void srv_obj_fill(struct server *s, struct ns_inode *ip, struct shx_obj *o);
 
 #endif
