@@ -322,6 +322,7 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 	quota_charge_inode(charged_to(ip), 2, -1, S_ISREG(ip->mode));
 	close(ip->memfd);
 	free(ip->target);
+	free(ip->backtrace);
 	free(ip);
 }
 

@@ -61,6 +61,7 @@ struct ns_inode {
 	/* an app's private root of a mount (shmemctl run --private-tmp):
 	 * 1 + the index of the mount it stands for; 0 for every other inode */
 	int root_of;
+	char *backtrace; /* the stack that created it (SHMEMX_BACKTRACE), or NULL */
 	uint32_t holders;  /* client connections holding it open */
 	int linkable;	   /* an O_TMPFILE inode that linkat may give a name */
 	char *target;	   /* symlinks: where it points; sockets: the name they were bound by */

@@ -193,6 +193,9 @@ struct shx_stats {
 	int64_t started_ns;
 };
 
+/* A creation backtrace: frames a line each, sent as an OPEN's data. */
+#define SHX_BACKTRACE_MAX 2048
+
 /* One object, for shmemctl ls. */
 #define SHX_OBJ_MAPPERS 8
 struct shx_obj {
@@ -210,7 +213,7 @@ struct shx_obj {
 	uint16_t pathlen;
 	char path[SHX_PATH_MAX];
 	uint16_t btlen;		    /* the stack that created it (SHMEMX_BACKTRACE) */
-	char backtrace[2048];
+	char backtrace[SHX_BACKTRACE_MAX];
 };
 
 /* SHX_OP_QUOTA */

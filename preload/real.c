@@ -90,6 +90,7 @@ void shx_init(void)
 	shx_log_init("libshmemx");
 	shx_mounts_init();
 	shx_conn_set_app(getenv("SHMEMX_APP"));
+	shx_backtrace_init();
 	shx_conn_init(shmemd && *shmemd ? shmemd : SHX_BINDIR "/shmemd");
 	shx_cwd_init(shx_conn_placeholder());
 	pthread_atfork(shx_sysv_before_fork, shx_sysv_after_fork_parent, after_fork_child);

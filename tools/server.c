@@ -249,6 +249,10 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 	}
 	/* ns_open's hold is now the client's */
 	ns_unhold(ip);
+	/* who made it (SHMEMX_BACKTRACE): kept only by the open that did */
+	if (created && q->datalen && !ip->backtrace)
+		ip->backtrace = strndup(q->data, q->datalen < SHX_BACKTRACE_MAX ? q->datalen
+										 : SHX_BACKTRACE_MAX - 1);
 	p->value = ip->charged;
 	if (created && S_ISREG(ip->mode) && (q->flags & (O_WRONLY | O_RDWR)))
 		ns_reserve(ns, ip, CREATE_CREDIT, 1, &p->value);

@@ -74,6 +74,10 @@ void srv_obj_fill(struct server *s, struct ns_inode *ip, struct shx_obj *o)
 	if (fstat(ip->memfd, &st) == 0)
 		o->resident = (uint64_t)st.st_blocks * 512;
 	o->swapped = ip->swapped;
+	if (ip->backtrace) {
+		o->btlen = strlen(ip->backtrace);
+		memcpy(o->backtrace, ip->backtrace, o->btlen + 1);
+	}
 	o->cuid = ip->quser ? ip->quser->uid : ip->uid;
 	if (ip->qapp) {
 		o->applen = strlen(ip->qapp->name);
