@@ -19,6 +19,7 @@ struct server {
 	struct orphan *orphans; /* holds of processes whose connection ended */
 	struct sysv sysv;	/* System V shared memory */
 	struct client *clients; /* every connection */
+	int system;		/* serves every user (shmemd --system) */
 };
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
