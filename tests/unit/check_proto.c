@@ -325,6 +325,7 @@ static const struct {
 	{ SHX_OP_MKNOD, 0, "/tmp/sock", "sock" },
 	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
 	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
+	{ SHX_OP_CHAN, 0, "", "" },
 };
 
 /* A new opcode must get a case above. */
@@ -1196,6 +1197,7 @@ START_TEST(op_names)
 		[SHX_OP_SHMINHERIT] = "shminherit", [SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
+		[SHX_OP_CHAN] = "chan",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
