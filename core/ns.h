@@ -109,6 +109,8 @@ struct ns {
 	size_t itab_size;
 	struct ns_dentry **dtab; /* by (parent, name) */
 	size_t dtab_size, ndentries;
+	int reap[32]; /* memfds of freed inodes, closed after the answer (ns_reap) */
+	int nreap;
 };
 
 int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder);
@@ -118,6 +120,10 @@ void ns_destroy(struct ns *ns);
 int ns_add_mount(struct ns *ns, const char *prefix);
 
 struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
+/* Closes the memfds of the inodes freed since the last call.  Closing the
+ * last fd of a memfd frees its pages, which can take longer than the rest
+ * of an unlink; the manager does it after it has answered. */
+void ns_reap(struct ns *ns);
 
 /* The open(2) of a path under a mount: creates, truncates and checks
  * permissions as the kernel would.  On success *ip is the inode, with one

@@ -568,6 +568,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
+		[SHX_OP_CHAN] = "chan",
 		[SHX_OP_QUOTA] = "quota",
 	};
 

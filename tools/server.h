@@ -18,6 +18,8 @@ struct server {
 	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
 	struct orphan *orphans; /* holds of processes whose connection ended */
 	struct sysv sysv;	/* System V shared memory */
+	struct client **chans;	/* the clients with a channel (core/chan.h) */
+	size_t nchans, chancap;
 	struct client *clients; /* every connection */
 	int system;		/* serves every user (shmemd --system) */
 };
@@ -35,6 +37,12 @@ void server_check_orphans(struct server *s);
  * segments that may have exec'd. */
 int server_wants_tick(const struct server *s);
 void server_tick(struct server *s);
+/* Serves the requests waiting in the clients' channels; how many. */
+int server_poll_chans(struct server *s);
+/* The manager goes to sleep (1) or wakes (0): clients that post a
+ * request then wake it through their socket.  Going to sleep returns
+ * nonzero if a request came in meanwhile (then it stays awake). */
+int server_chans_asleep(struct server *s, int asleep);
 
 /* quotas and statistics (srv_quota.c): SHX_OP_QUOTA for a sender */
 int srv_quota(struct server *s, const struct shx_cred *cr, const struct shx_req *q,

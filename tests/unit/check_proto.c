@@ -326,6 +326,7 @@ static const struct {
 	{ SHX_OP_MKNOD, 0, "/tmp/sock", "sock" },
 	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
 	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
+	{ SHX_OP_CHAN, 0, "", "" },
 	{ SHX_OP_QUOTA, 0, "build", "" },
 };
 
@@ -1271,6 +1272,7 @@ START_TEST(op_names)
 		[SHX_OP_SHMINHERIT] = "shminherit", [SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
+		[SHX_OP_CHAN] = "chan",
 		[SHX_OP_QUOTA] = "quota",
 	};
 
