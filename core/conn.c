@@ -37,7 +37,9 @@ struct slot {
 	struct shx_chan *ch; /* its channel (chan.h), used by whoever holds busy */
 };
 
-static struct slot slots[NSLOTS] = { { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL } };
+static struct slot slots[NSLOTS] = {
+	{ 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }
+};
 /* Channels are not used: SHMEMX_CHANNEL=0, or the process changed its
  * ids, which only a socket message tells the manager (SCM_CREDENTIALS). */
 static atomic_int chan_off;
@@ -305,7 +307,8 @@ static int recv_ready(void *arg)
 {
 	struct recv_try *t = arg;
 
-	t->got = syscall(SYS_recvmsg, t->sock, t->mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
+	t->got = syscall(SYS_recvmsg, t->sock, t->mh,
+			 MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
 	return t->got >= 0 || (errno != EAGAIN && errno != EINTR);
 }
 
@@ -432,8 +435,8 @@ static int roundtrip_chan(int sock, struct shx_chan *ch, struct shx_req *req, st
 	if (st < 0)
 		return st;
 	len = atomic_load_explicit(&ch->len, memory_order_relaxed);
-	if (st != SHX_CHAN_REP || len > SHX_CHAN_BUF || shx_rep_decode_head(ch->buf, len, rep) < 0 ||
-	    rep->id != req->id || rep->op != req->op)
+	if (st != SHX_CHAN_REP || len > SHX_CHAN_BUF ||
+	    shx_rep_decode_head(ch->buf, len, rep) < 0 || rep->id != req->id || rep->op != req->op)
 		return -EPROTO;
 	if (rep->datalen)
 		memcpy(rep->data, ch->buf + SHX_REP_HEAD, rep->datalen);
