@@ -37,7 +37,9 @@ struct slot {
 	struct shx_chan *ch; /* its channel (chan.h), used by whoever holds busy */
 };
 
-static struct slot slots[NSLOTS] = { { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL } };
+static struct slot slots[NSLOTS] = {
+	{ 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }
+};
 /* Channels are not used: SHMEMX_CHANNEL=0, or the process changed its
  * ids, which only a socket message tells the manager (SCM_CREDENTIALS). */
 static atomic_int chan_off;
@@ -278,16 +280,24 @@ static int64_t mono_ns(void)
 /* Polls for up to SPIN_NS while polling pays (spin.h): `ready` is asked
  * every turn, and every `yield_every` turns the CPU is given away (the
  * manager may be waiting for this very CPU) and the clock looked at.
- * Returns 1 once ready said so, 0 when the caller must sleep. */
-static int poll_a_while(int (*ready)(void *), void *arg, unsigned yield_every)
+ * Returns 1 once ready said so, 0 when the caller must sleep.
+ *
+ * `waking`: the manager was asleep and this request woke it.  Its answer
+ * then comes a wake-up later, which says nothing about whether polling
+ * pays; but a client that sleeps now is the one to be woken next, slowly,
+ * and the manager, polling for its next request in vain, learns to sleep
+ * as well -- two sides that each wait for the other to poll first.  So
+ * a request that woke the manager polls (twice as long) whatever the
+ * score, and only its success counts. */
+static int poll_a_while(int (*ready)(void *), void *arg, unsigned yield_every, int waking)
 {
 	int64_t deadline;
 
 	if (spin_ok < 0)
 		spin_ok = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-	if (!spin_ok || !shx_spin_try(&spin))
+	if (!spin_ok || (!waking && !shx_spin_try(&spin)))
 		return 0;
-	deadline = mono_ns() + SPIN_NS;
+	deadline = mono_ns() + (waking ? 2 * SPIN_NS : SPIN_NS);
 	for (unsigned i = 1;; i++) {
 		if (ready(arg)) {
 			/* (an answer found after a yield gave the CPU away for
@@ -303,7 +313,8 @@ static int poll_a_while(int (*ready)(void *), void *arg, unsigned yield_every)
 			shx_cpu_relax();
 		}
 	}
-	shx_spin_result(&spin, 0);
+	if (!waking)
+		shx_spin_result(&spin, 0);
 	return 0;
 }
 
@@ -317,7 +328,8 @@ static int recv_ready(void *arg)
 {
 	struct recv_try *t = arg;
 
-	t->got = syscall(SYS_recvmsg, t->sock, t->mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
+	t->got = syscall(SYS_recvmsg, t->sock, t->mh,
+			 MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
 	return t->got >= 0 || (errno != EAGAIN && errno != EINTR);
 }
 
@@ -326,7 +338,7 @@ static ssize_t recv_reply(int sock, struct msghdr *mh)
 	struct recv_try t = { sock, mh, -1 };
 
 	/* a system call a turn: yield on every one */
-	if (poll_a_while(recv_ready, &t, 1))
+	if (poll_a_while(recv_ready, &t, 1, 0))
 		return t.got;
 	do
 		t.got = syscall(SYS_recvmsg, sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
@@ -377,13 +389,13 @@ static int chan_ready(void *arg)
 /* Waits while ch->state is `busy` (the manager has not taken or answered
  * the message yet): polling first, as recv_reply does, then asleep on the
  * futex.  Returns the new state, or -ECONNRESET once the manager is gone. */
-static int chan_wait(struct shx_chan *ch, int sock, uint32_t busy)
+static int chan_wait(struct shx_chan *ch, int sock, uint32_t busy, int waking)
 {
 	struct chan_try t = { ch, busy, busy };
 	uint32_t st;
 
 	/* a load a turn: yield now and then */
-	if (poll_a_while(chan_ready, &t, 256))
+	if (poll_a_while(chan_ready, &t, 256, waking))
 		return t.st;
 	for (;;) {
 		char b;
@@ -416,12 +428,12 @@ static int roundtrip_chan(int sock, struct shx_chan *ch, struct shx_req *req, st
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	uint32_t len;
 	size_t n;
-	int st, rfd = -1;
+	int st, rfd = -1, waking;
 
 	/* a message that needed no answer may not have been taken yet */
 	st = atomic_load_explicit(&ch->state, memory_order_acquire);
 	if (st == SHX_CHAN_REQ)
-		st = chan_wait(ch, sock, SHX_CHAN_REQ);
+		st = chan_wait(ch, sock, SHX_CHAN_REQ, 0);
 	if (st < 0)
 		return st;
 	if (st != SHX_CHAN_IDLE)
@@ -434,18 +446,18 @@ static int roundtrip_chan(int sock, struct shx_chan *ch, struct shx_req *req, st
 		memcpy(ch->buf + n, req->data, req->datalen);
 	atomic_store_explicit(&ch->len, n + req->datalen, memory_order_relaxed);
 	atomic_store(&ch->state, SHX_CHAN_REQ);
-	if (atomic_load(&ch->asleep) &&
-	    syscall(SYS_sendto, sock, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
+	waking = atomic_load(&ch->asleep);
+	if (waking && syscall(SYS_sendto, sock, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
 	    errno != EAGAIN) /* (a full queue holds a wake-up already) */
 		return -errno;
 	if (req->hflags & SHX_HF_NOREPLY)
 		return 0;
-	st = chan_wait(ch, sock, SHX_CHAN_REQ);
+	st = chan_wait(ch, sock, SHX_CHAN_REQ, waking);
 	if (st < 0)
 		return st;
 	len = atomic_load_explicit(&ch->len, memory_order_relaxed);
-	if (st != SHX_CHAN_REP || len > SHX_CHAN_BUF || shx_rep_decode_head(ch->buf, len, rep) < 0 ||
-	    rep->id != req->id || rep->op != req->op)
+	if (st != SHX_CHAN_REP || len > SHX_CHAN_BUF ||
+	    shx_rep_decode_head(ch->buf, len, rep) < 0 || rep->id != req->id || rep->op != req->op)
 		return -EPROTO;
 	if (rep->datalen)
 		memcpy(rep->data, ch->buf + SHX_REP_HEAD, rep->datalen);

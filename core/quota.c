@@ -10,7 +10,8 @@
 /* size= in whole pages, 0 for none (shmem_parse_one) */
 static uint64_t size_limit(uint64_t n)
 {
-	return n == 0 || n > QUOTA_UNLIMITED - PAGE ? QUOTA_UNLIMITED : (n + PAGE - 1) & ~(PAGE - 1);
+	return n == 0 || n > QUOTA_UNLIMITED - PAGE ? QUOTA_UNLIMITED
+						    : (n + PAGE - 1) & ~(PAGE - 1);
 }
 
 static uint64_t inodes_limit(uint64_t n)
@@ -43,7 +44,8 @@ struct quota_group *quota_find(struct quota *qt, enum quota_kind kind, uint32_t 
 			       const char *name)
 {
 	for (struct quota_group *g = qt->groups; g; g = g->next)
-		if (g->kind == kind && g->uid == uid && (kind != QUOTA_APP || !strcmp(g->name, name)))
+		if (g->kind == kind && g->uid == uid &&
+		    (kind != QUOTA_APP || !strcmp(g->name, name)))
 			return g;
 	return NULL;
 }

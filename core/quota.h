@@ -21,7 +21,7 @@
 
 struct ns_inode;
 
-#define QUOTA_NAME_MAX 64 /* an app's name, with its NUL */
+#define QUOTA_NAME_MAX	64 /* an app's name, with its NUL */
 #define QUOTA_UNLIMITED UINT64_MAX
 
 enum quota_kind { QUOTA_MANAGER, QUOTA_USER, QUOTA_APP };
@@ -29,8 +29,8 @@ enum quota_kind { QUOTA_MANAGER, QUOTA_USER, QUOTA_APP };
 struct quota_group {
 	struct quota_group *next;
 	enum quota_kind kind;
-	uint32_t uid;		    /* a user's, or the user an app belongs to */
-	char name[QUOTA_NAME_MAX];  /* an app's */
+	uint32_t uid;		   /* a user's, or the user an app belongs to */
+	char name[QUOTA_NAME_MAX]; /* an app's */
 	uint64_t size_limit, inodes_limit;
 	uint64_t size_used, inodes_used, objects;
 	uint64_t clients; /* connections of it */

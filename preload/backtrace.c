@@ -34,7 +34,7 @@
 #ifdef HAVE_LIBUNWIND
 /* The architecture's names of the calls (libunwind's macros say them). */
 #define NAME_(x) #x
-#define NAME(x) NAME_(x)
+#define NAME(x)	 NAME_(x)
 
 static struct {
 	int (*getcontext)(unw_context_t *);
@@ -58,14 +58,12 @@ void shx_backtrace_init(void)
 		void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 
 		if (h) {
-			unw.getcontext = (int (*)(unw_context_t *))dlsym(h, NAME(unw_tdep_getcontext));
-			unw.init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(
-				h, NAME(unw_init_local));
-			unw.step = (int (*)(unw_cursor_t *))dlsym(h, NAME(unw_step));
-			unw.get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(
-				h, NAME(unw_get_reg));
-			unw.get_proc_name = (int (*)(unw_cursor_t *, char *, size_t,
-						     unw_word_t *))dlsym(h, NAME(unw_get_proc_name));
+			/* (POSIX's way to take a function pointer from dlsym) */
+			*(void **)&unw.getcontext = dlsym(h, NAME(unw_tdep_getcontext));
+			*(void **)&unw.init_local = dlsym(h, NAME(unw_init_local));
+			*(void **)&unw.step = dlsym(h, NAME(unw_step));
+			*(void **)&unw.get_reg = dlsym(h, NAME(unw_get_reg));
+			*(void **)&unw.get_proc_name = dlsym(h, NAME(unw_get_proc_name));
 			enabled = unw.getcontext && unw.init_local && unw.step && unw.get_reg &&
 				  unw.get_proc_name;
 		}
@@ -93,8 +91,7 @@ static const char *demangle(const char *name, char *buf, size_t cap)
 	if (strncmp(name, "_Z", 2))
 		return name;
 	if (!looked) {
-		cxa_demangle = (char *(*)(const char *, char *, size_t *, int *))dlsym(
-			RTLD_DEFAULT, "__cxa_demangle");
+		*(void **)&cxa_demangle = dlsym(RTLD_DEFAULT, "__cxa_demangle");
 		looked = 1;
 	}
 	if (!cxa_demangle || !(d = cxa_demangle(name, NULL, NULL, &st)) || st)

@@ -72,8 +72,9 @@ static int set(const struct ctl *ctl, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct shx_req q = { .op = SHX_OP_QUOTA, .flags = SHX_QUOTA_SET, .aux = SHX_GROUP_USER,
-			     .uid = getuid() };
+	struct shx_req q = {
+		.op = SHX_OP_QUOTA, .flags = SHX_QUOTA_SET, .aux = SHX_GROUP_USER, .uid = getuid()
+	};
 	struct shx_rep rep = { 0 };
 	struct shx_group *g = NULL;
 	const char *app = NULL;
@@ -86,7 +87,8 @@ static int set(const struct ctl *ctl, int argc, char **argv)
 		switch (c) {
 		case 'a':
 			if (shx_app_name_valid(optarg) < 0) {
-				ctl_error("quota set: bad app name '%s': 1 to 63 of A-Z a-z 0-9 . _ -",
+				ctl_error("quota set: bad app name '%s': 1 to 63 of A-Z a-z 0-9 . "
+					  "_ -",
 					  optarg);
 				return CTL_USAGE;
 			}
@@ -106,7 +108,9 @@ static int set(const struct ctl *ctl, int argc, char **argv)
 			q.aux = SHX_GROUP_MANAGER;
 			kinds++;
 			break;
-		case 'h': ctl_usage("quota"); return CTL_OK;
+		case 'h':
+			ctl_usage("quota");
+			return CTL_OK;
 		default:
 			ctl_error("quota set: bad option '%s' (try 'shmemctl quota --help')",
 				  argv[optind - 1]);
@@ -141,7 +145,8 @@ static int set(const struct ctl *ctl, int argc, char **argv)
 		}
 		inodes = UINT64_MAX;
 		for (size_t i = 0; i < n; i++)
-			if (g[i].kind == q.aux && (q.aux == SHX_GROUP_MANAGER || g[i].uid == q.uid) &&
+			if (g[i].kind == q.aux &&
+			    (q.aux == SHX_GROUP_MANAGER || g[i].uid == q.uid) &&
 			    (q.aux != SHX_GROUP_APP || !strcmp(g[i].name, app)))
 				inodes = g[i].inodes_limit;
 		free(g);
@@ -170,7 +175,6 @@ int ctl_quota(const struct ctl *ctl, int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "set"))
 		return set(ctl, argc - 1, argv + 1);
-	ctl_error("quota: unknown action '%s': show or set (try 'shmemctl quota --help')",
-		  argv[1]);
+	ctl_error("quota: unknown action '%s': show or set (try 'shmemctl quota --help')", argv[1]);
 	return CTL_USAGE;
 }

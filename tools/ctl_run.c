@@ -252,15 +252,22 @@ int ctl_run(const struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'q':
 			if (ctl_parse_quota(optarg, &r.size, &r.inodes, &have_inodes) < 0) {
-				ctl_error("run: bad quota '%s': SIZE[,INODES], as 512M or 1.5G,100000",
+				ctl_error("run: bad quota '%s': SIZE[,INODES], as 512M or "
+					  "1.5G,100000",
 					  optarg);
 				return CTL_USAGE;
 			}
 			r.quota = 1;
 			break;
-		case 't': r.private_tmp = 1; break;
-		case 'k': r.keep_tmp = 1; break;
-		case 'h': ctl_usage("run"); return CTL_OK;
+		case 't':
+			r.private_tmp = 1;
+			break;
+		case 'k':
+			r.keep_tmp = 1;
+			break;
+		case 'h':
+			ctl_usage("run");
+			return CTL_OK;
 		case ':':
 			ctl_error("run: option '%s' needs an argument (try 'shmemctl run --help')",
 				  argv[optind - 1]);

@@ -123,9 +123,15 @@ int ctl_top(const struct ctl *ctl, int argc, char **argv)
 				return CTL_USAGE;
 			}
 			break;
-		case '1': count = 1; break;
-		case 'j': json = 1; break;
-		case 'h': ctl_usage("top"); return CTL_OK;
+		case '1':
+			count = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			ctl_usage("top");
+			return CTL_OK;
 		case ':':
 			ctl_error("top: option '%s' needs an argument (try 'shmemctl top --help')",
 				  argv[optind - 1]);

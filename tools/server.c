@@ -1038,8 +1038,10 @@ static int send_reply_chan(struct client *c, struct shx_rep *p, int fd)
 		return -EMSGSIZE;
 	atomic_store_explicit(&ch->len, n, memory_order_relaxed);
 	atomic_store(&ch->state, SHX_CHAN_REP);
-	if (atomic_load(&ch->waiting))
+	if (atomic_load(&ch->waiting)) {
 		shx_chan_wake(ch);
+		c->srv->woke_client = 1;
+	}
 	return 0;
 }
 
@@ -1121,8 +1123,10 @@ static void serve(struct client *c, const uint8_t *in, size_t n, int via_chan)
 	if (via_chan && (q.hflags & SHX_HF_NOREPLY)) {
 		/* taken: the client may post its next request */
 		atomic_store(&c->ch->state, SHX_CHAN_IDLE);
-		if (atomic_load(&c->ch->waiting))
+		if (atomic_load(&c->ch->waiting)) {
 			shx_chan_wake(c->ch);
+			c->srv->woke_client = 1;
+		}
 	}
 	r = handlers[q.op](c, &q, &p, &rfd);
 	shx_debug("pid %d: %s %s -> %d", (int)c->cred.pid, shx_op_name(q.op), q.path, r);

@@ -20,6 +20,7 @@ struct server {
 	struct sysv sysv;	/* System V shared memory */
 	struct client **chans;	/* the clients with a channel (core/chan.h) */
 	size_t nchans, chancap;
+	int woke_client;	/* an answer woke a client sleeping on its channel */
 	struct client *clients; /* every connection */
 	int system;		/* serves every user (shmemd --system) */
 };

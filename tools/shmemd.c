@@ -276,8 +276,17 @@ int main(int argc, char **argv)
 		/* After a request, poll a little before sleeping: the next one
 		 * of a burst usually follows within microseconds, and a wake-up
 		 * costs tens of them (see SPIN_NS in core/conn.c). */
-		int64_t spin_until = spin && shx_spin_try(&polling) ? ns_now() + SPIN_NS : 0;
+		/* A client we just woke takes a wake-up to send its next
+		 * request: wait for it whatever the score, and only count a
+		 * success (see poll_a_while in core/conn.c: the other half of
+		 * the same rule). */
+		int woke = srv.woke_client;
+		int64_t spin_until = spin && (woke || shx_spin_try(&polling))
+					     ? ns_now() + (woke ? 2 : 1) * SPIN_NS
+					     : 0;
 		unsigned turn = 0;
+
+		srv.woke_client = 0;
 
 		/* The channels are looked at on every turn, the sockets (a
 		 * system call) on every 16th: most requests come through the
@@ -287,7 +296,7 @@ int main(int argc, char **argv)
 			if (r == 0 && (turn++ % 16 == 0 || !srv.nchans))
 				r = loop_run_once(srv.loop, 0);
 		} while (r == 0 && !stop && ns_now() < spin_until);
-		if (spin_until && !stop)
+		if (spin_until && !stop && (r != 0 || !woke))
 			shx_spin_result(&polling, r != 0);
 		if (r == 0) {
 			/* Clients that post now must wake us; one may have

@@ -169,8 +169,8 @@ if pid == 0:
     os._exit(0)
 os.waitpid(pid, 0)
 # an exec with an environment of its own, without SHMEMX_APP
-env = {"LD_PRELOAD": os.environ["LD_PRELOAD"], "SHMEMX_SOCKET": os.environ["SHMEMX_SOCKET"],
-       "PATH": os.environ["PATH"]}
+env = {k: v for k, v in os.environ.items()
+       if k in ("LD_PRELOAD", "SHMEMX_SOCKET", "PATH") or k.endswith("SAN_OPTIONS")}
 pid = os.fork()
 if pid == 0:
     os.execve(sys.executable, [sys.executable, "-c",

@@ -75,7 +75,9 @@ static void *worker(void *arg)
 
 		path_of(path, sizeof(path), next(&seed));
 		switch (op) {
-		case 0: case 1: case 2: /* append */
+		case 0:
+		case 1:
+		case 2: /* append */
 			fd = open(path, O_CREAT | O_WRONLY | O_APPEND, 0600);
 			check(fd, "open for append");
 			if (fd < 0)
@@ -84,7 +86,8 @@ static void *worker(void *arg)
 				check(write(fd, buf, len), "append");
 			close(fd);
 			break;
-		case 3: case 4: /* a write at an offset through the kept fd */
+		case 3:
+		case 4: /* a write at an offset through the kept fd */
 			if (keep < 0) {
 				keep = open(path, O_CREAT | O_RDWR, 0600);
 				check(keep, "open");
@@ -98,12 +101,14 @@ static void *worker(void *arg)
 			keep = open(path, O_CREAT | O_RDWR, 0600);
 			check(keep, "open");
 			break;
-		case 6: case 7: /* truncate, mostly down */
+		case 6:
+		case 7: /* truncate, mostly down */
 			fd = open(path, O_CREAT | O_RDWR, 0600);
 			check(fd, "open for truncate");
 			if (fd < 0)
 				break;
-			check(ftruncate(fd, next(&seed) % (op == 6 ? 4096 : 300 << 10)), "ftruncate");
+			check(ftruncate(fd, next(&seed) % (op == 6 ? 4096 : 300 << 10)), "ftruncat"
+											 "e");
 			close(fd);
 			break;
 		default:

@@ -21,8 +21,8 @@
 #include "ns.h"
 #include "quota.h"
 
-#define KiB 1024ULL
-#define MiB (1024 * KiB)
+#define KiB  1024ULL
+#define MiB  (1024 * KiB)
 #define PAGE 4096ULL
 
 static char placeholder[64];
