@@ -21,6 +21,14 @@ struct shx_config {
 	/* System V shared memory: kernel.shmmax (bytes), kernel.shmall
 	 * (pages), kernel.shmmni (segments, at most SHX_SHMMNI_MAX) */
 	uint64_t shmmax, shmall, shmmni;
+	/* paging (tools/pager.c): swap_budget is the bytes the objects may
+	 * keep in memory (0: swap_budget_pct percent of available memory, or
+	 * of the cgroup's limit when lower); swap_limit the swap size (0:
+	 * size_limit); swap_dir where the swap files go ("": the default) */
+	uint64_t swap_budget;
+	unsigned swap_budget_pct;
+	uint64_t swap_limit;
+	char swap_dir[256];
 };
 
 /* ipc_mni: how many segments the id scheme can tell apart */

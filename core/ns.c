@@ -261,6 +261,8 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 	ns->inodes_used++;
 	if (S_ISREG(mode))
 		ns->objects++;
+	if (S_ISREG(mode) && ns->pg_hook)
+		ns->pg_hook(ns->pg_ctx, ip, NS_PG_CREATE, 0, NULL);
 	return ip;
 }
 
@@ -286,6 +288,8 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 
 	if (special(ip->mode) && ns_node_path(ns, ip, node, sizeof(node)) == 0)
 		unlink(node);
+	if (S_ISREG(ip->mode) && ns->pg_hook)
+		ns->pg_hook(ns->pg_ctx, ip, NS_PG_FREE, 0, NULL);
 	ns_xattr_free(ns, ip);
 	iunhash(ns, ip);
 	ns->size_used -= ip->charged;
@@ -369,8 +373,8 @@ void ns_sync(struct ns *ns, struct ns_inode *ip)
 	if (!S_ISREG(ip->mode) || fstat(ip->memfd, &st) < 0)
 		return;
 	real = page_up(st.st_size);
-	if ((uint64_t)st.st_blocks * 512 > real)
-		real = (uint64_t)st.st_blocks * 512;
+	if ((uint64_t)st.st_blocks * 512 + ip->swapped > real)
+		real = (uint64_t)st.st_blocks * 512 + ip->swapped;
 	ns->size_used = ns->size_used - ip->charged + real;
 	ip->charged = real;
 }
@@ -735,6 +739,8 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 			return r;
 		/* handle_truncate */
 		if ((flags & O_TRUNC) && S_ISREG(ip->mode) && !(flags & O_PATH)) {
+			if (ns->pg_hook)
+				ns->pg_hook(ns->pg_ctx, ip, NS_PG_TRUNC, 0, NULL);
 			if (ftruncate(ip->memfd, 0) < 0)
 				return -errno;
 			ns_sync(ns, ip);
@@ -872,6 +878,8 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 		a->atime_ns = st.st_atim.tv_sec * 1000000000LL + st.st_atim.tv_nsec;
 		a->mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 		a->ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+		if (ns->pg_hook)
+			ns->pg_hook(ns->pg_ctx, ip, NS_PG_ATTR, 0, a);
 		if (a->ctime_ns < ip->ctime_ns)
 			a->ctime_ns = ip->ctime_ns;
 	} else if (S_ISLNK(ip->mode)) {
@@ -952,6 +960,8 @@ int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 		r = ns_reserve(ns, ip, q->size, 0, &granted);
 		if (r < 0)
 			return r;
+		if (ns->pg_hook)
+			ns->pg_hook(ns->pg_ctx, ip, NS_PG_TRUNC, q->size, NULL);
 		if (ftruncate(ip->memfd, q->size) < 0)
 			r = -errno;
 		ns_sync(ns, ip);

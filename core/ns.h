@@ -46,6 +46,7 @@ struct ns_inode {
 	uint32_t mode, nlink, uid, gid;
 	int memfd;
 	uint64_t charged;  /* bytes reserved against the size limit */
+	uint64_t swapped;  /* bytes of it in swap files (paging) */
 	uint32_t holders;  /* client connections holding it open */
 	int linkable;	   /* an O_TMPFILE inode that linkat may give a name */
 	char *target;	   /* symlinks: where it points; sockets: the name they were bound by */
@@ -91,7 +92,13 @@ struct ns {
 	size_t itab_size;
 	struct ns_dentry **dtab; /* by (parent, name) */
 	size_t dtab_size, ndentries;
+	/* paging (tools/pager.c): told when a regular object is made, is
+	 * about to be truncated to `size`, is freed, and when its attributes
+	 * are read (swapped pages are blocks too) */
+	void (*pg_hook)(void *ctx, struct ns_inode *ip, int ev, uint64_t size, struct shx_attr *a);
+	void *pg_ctx;
 };
+enum { NS_PG_CREATE, NS_PG_TRUNC, NS_PG_FREE, NS_PG_ATTR };
 
 int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder);
 void ns_destroy(struct ns *ns);

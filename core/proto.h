@@ -72,6 +72,13 @@ enum shx_op {
 	SHX_OP_XATTR,	  /* path, or ino alone; flags: SHX_XATTR_*, path2: the name,
 			     mode: XATTR_CREATE/REPLACE, data: the value, aux: room
 			     -> data: value or list, value: its size */
+	/* paging (tools/pager.c) */
+	SHX_OP_PGTABLE,	  /* -> fd of the page-state table (core/pgstate.h) */
+	SHX_OP_SWAPIN,	  /* ino, size: offset, atime_ns: length (-1: all), flags:
+			     SHX_SWAPIN_TRUNC (about to truncate to size) */
+	SHX_OP_SEEK,	  /* ino, size: offset, flags: SEEK_DATA/SEEK_HOLE -> value */
+	SHX_OP_SWAPINFO,  /* -> data: one shx_swapinfo record */
+	SHX_OP_SWAPSET,	  /* flags: SHX_SWAPSET_*, size: the value, path: the directory */
 	SHX_OP_MAX
 };
 
@@ -237,6 +244,27 @@ int shx_stats_put(struct shx_rep *rep, const struct shx_stats *s);
 int shx_stats_get(const struct shx_rep *rep, struct shx_stats *s);
 int shx_shmid_append(struct shx_rep *rep, const struct shx_shmid_ds *d);
 int shx_shmid_next(const struct shx_rep *rep, size_t *off, struct shx_shmid_ds *d);
+
+/* --- paging ------------------------------------------------------------- */
+
+#define SHX_SWAPIN_TRUNC 0x1
+
+#define SHX_SWAPSET_BUDGET 1	 /* bytes */
+#define SHX_SWAPSET_BUDGET_PCT 2 /* percent of available memory */
+#define SHX_SWAPSET_LIMIT 3	 /* bytes of swap */
+#define SHX_SWAPSET_DIR 4
+
+/* shmemctl swap: the pager's settings and counters */
+struct shx_swapinfo {
+	uint64_t budget, resident, swapped, swap_limit, swap_used;
+	uint64_t pageins, pageouts, objects_out; /* pages, pages, objects */
+	uint32_t budget_pct; /* 0 when the budget is a size */
+	uint32_t enabled;
+	char dir[SHX_PATH_MAX];
+};
+
+int shx_swapinfo_put(struct shx_rep *rep, const struct shx_swapinfo *si);
+int shx_swapinfo_get(const struct shx_rep *rep, struct shx_swapinfo *si);
 int shx_shminfo_put(struct shx_rep *rep, const struct shx_shminfo *i);
 int shx_shminfo_get(const struct shx_rep *rep, struct shx_shminfo *i);
 

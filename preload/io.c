@@ -71,10 +71,17 @@ SHX_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	struct shx_fdent *e = shx_fdtab_get(fd);
 	ssize_t room;
 
+	struct pg_entry *pe;
+
 	if (!e)
 		return REAL(write)(fd, buf, n);
 	room = room_for(fd, e, -1, n);
-	return room < 0 ? shx_ret(room) : REAL(write)(fd, buf, room);
+	if (room < 0)
+		return shx_ret(room);
+	pe = shx_pg_enter_fd(fd, SHX_PG_POS, room, 1);
+	room = REAL(write)(fd, buf, room);
+	shx_pg_leave(pe);
+	return room;
 }
 
 SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
@@ -82,10 +89,17 @@ SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 	struct shx_fdent *e = shx_fdtab_get(fd);
 	ssize_t room;
 
+	struct pg_entry *pe;
+
 	if (!e || off < 0)
 		return REAL(pwrite)(fd, buf, n, off);
 	room = room_for(fd, e, off, n);
-	return room < 0 ? shx_ret(room) : REAL(pwrite)(fd, buf, room, off);
+	if (room < 0)
+		return shx_ret(room);
+	pe = shx_pg_enter_fd(fd, off, room, 1);
+	room = REAL(pwrite)(fd, buf, room, off);
+	shx_pg_leave(pe);
+	return room;
 }
 
 static size_t iov_total(const struct iovec *iov, int cnt)
@@ -117,6 +131,7 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 {
 	struct shx_fdent *e = shx_fdtab_get(fd);
 	struct iovec cut[64];
+	struct pg_entry *pe;
 	size_t total;
 	ssize_t room;
 
@@ -132,7 +147,10 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 		cnt = iov_cut(iov, cnt, room, cut);
 		iov = cut;
 	}
-	return real(fd, iov, cnt, off);
+	pe = shx_pg_enter_fd(fd, off, room, 1);
+	room = real(fd, iov, cnt, off);
+	shx_pg_leave(pe);
+	return room;
 }
 
 static ssize_t real_writev(int fd, const struct iovec *iov, int cnt, off_t off)
@@ -192,12 +210,16 @@ SHX_EXPORT int ftruncate(int fd, off_t len)
 
 	if (!e || len < 0 || !(e->flags & SHX_FD_WRITE))
 		return REAL(ftruncate)(fd, len);
+	struct pg_entry *pe;
+
 	r = reserve_to(e, len);
 	if (r == -ESTALE)
 		return REAL(ftruncate)(fd, len);
 	if (r < 0)
 		return shx_ret(r);
+	pe = shx_pg_enter(fd, e->ino, len, 0, SHX_SWAPIN_TRUNC);
 	r = REAL(ftruncate)(fd, len);
+	shx_pg_leave(pe);
 	if (r == 0 && (uint64_t)len < e->reserved) {
 		e->reserved = len;
 		resync(e);
@@ -217,7 +239,10 @@ SHX_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 		if (r < 0 && r != -ESTALE)
 			return shx_ret(r);
 	}
+	struct pg_entry *pe = shx_pg_enter(fd, e->ino, off, len, 0);
+
 	r = REAL(fallocate)(fd, mode, off, len);
+	shx_pg_leave(pe);
 	if (r == 0 && (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)))
 		resync(e);
 	return r;
@@ -230,10 +255,15 @@ SHX_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
 
 	if (!e || off < 0 || len <= 0 || len > INT64_MAX - off || !(e->flags & SHX_FD_WRITE))
 		return REAL(posix_fallocate)(fd, off, len);
+	struct pg_entry *pe;
+
 	r = reserve_to(e, off + len);
 	if (r < 0 && r != -ESTALE)
 		return -r;
-	return REAL(posix_fallocate)(fd, off, len);
+	pe = shx_pg_enter(fd, e->ino, off, len, 0);
+	r = REAL(posix_fallocate)(fd, off, len);
+	shx_pg_leave(pe);
+	return r;
 }
 
 #ifdef __GLIBC__
@@ -302,7 +332,7 @@ static int copy_entry(int old, int new)
 
 	if (new < 0 || !e || shx_conn_vforked())
 		return new;
-	shx_fdtab_set(new, e->ino, e->flags);
+	shx_fdtab_set(new, e->ino, e->flags & ~SHX_FD_PINNED);
 	shx_fdtab_get(new)->reserved = e->reserved;
 	shx_req_init(&q, SHX_OP_HOLD, NULL);
 	q.ino = e->ino;

@@ -180,4 +180,29 @@ void shx_sysv_before_fork(void);
 void shx_sysv_after_fork_parent(void);
 void shx_sysv_after_fork_child(void);
 
+/* pagein.c: a data call on object ino counts itself in the page-state
+ * table between enter and leave, and enter brings [off, off + len) in
+ * first while the object has pages out (off: an offset, or SHX_PG_POS /
+ * SHX_PG_APPEND for the fd's position or end; len UINT64_MAX: all of
+ * it).  flags: SHX_SWAPIN_TRUNC (the call truncates to off), or
+ * SHX_PG_COUNT_ONLY.  NULL (nothing to leave) for an object the
+ * manager does not page. */
+#define SHX_PG_POS (-1)
+#define SHX_PG_APPEND (-2)
+#define SHX_PG_COUNT_ONLY 0x100
+struct pg_entry;
+struct pg_entry *shx_pg_enter(int fd, uint64_t ino, int64_t off, uint64_t len, int flags);
+/* The same for a managed fd (NULL for any other) */
+struct pg_entry *shx_pg_enter_fd(int fd, int64_t off, uint64_t len, int writing);
+void shx_pg_leave(struct pg_entry *e);
+/* After an mmap of the object, before leave: the manager's scan of the
+ * maps may have missed it (pgstate.h) */
+void shx_pg_mapped(struct pg_entry *e);
+/* A stdio stream reads with glibc's internal read, which no wrapper sees:
+ * its object is brought in and kept in (counted in users) from fopen to
+ * fclose; a fork child counts its copies of the streams again. */
+void shx_pg_pin(int fd);
+void shx_pg_unpin(int fd);
+void shx_pg_after_fork_child(void);
+
 #endif

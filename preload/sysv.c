@@ -262,6 +262,7 @@ SHX_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 	int flags = MAP_SHARED, prot = PROT_READ, fd, r, e;
 	struct shx_req q;
 	struct shx_rep p = { 0 };
+	struct pg_entry *pe;
 	size_t size;
 	void *m;
 
@@ -305,8 +306,12 @@ SHX_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 			return shmat_fail(EINVAL);
 		}
 	}
+	/* the segment's fd is in no table: its entry by the memfd's inode */
+	pe = shx_pg_enter(fd, p.attr.ino, 0, UINT64_MAX, 0);
 	m = mmap((void *)addr, size, prot, flags, fd, 0);
 	e = errno;
+	shx_pg_mapped(pe);
+	shx_pg_leave(pe);
 	REAL(close)(fd);
 	if (m != MAP_FAILED && (flags & MAP_FIXED_NOREPLACE) && (uintptr_t)m != addr) {
 		munmap(m, size); /* a kernel that took it for a hint */
@@ -540,8 +545,17 @@ SHX_EXPORT int munmap(void *addr, size_t len)
 static void *map_at(void *addr, size_t len, int prot, int flags, int fd, off_t off,
 		    void *(*real)(void *, size_t, int, int, int, off_t))
 {
+	/* paging: a mapped object must be all in (a fault on a page out
+	 * would read zeros), and its mapping known to the manager */
+	struct pg_entry *pe = !(flags & MAP_ANONYMOUS) && fd >= 0 && shx_ready
+				      ? shx_pg_enter_fd(fd, 0, UINT64_MAX, 0)
+				      : NULL;
 	void *m = real(addr, len, prot, flags, fd, off);
 
+	if (pe) {
+		shx_pg_mapped(pe);
+		shx_pg_leave(pe);
+	}
 	if (m != MAP_FAILED && (flags & MAP_FIXED) && attached())
 		range_changed((uintptr_t)m, page_end((uintptr_t)m, len), 0);
 	return m;

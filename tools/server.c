@@ -641,6 +641,102 @@ static int do_shmlist(struct client *c, const struct shx_req *q, struct shx_rep 
 	return 0;
 }
 
+/* --- paging (tools/pager.c) --------------------------------------------- */
+
+static int do_pgtable(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	int tfd = pager_table_fd(&c->srv->pager);
+
+	if (tfd < 0)
+		return -EOPNOTSUPP;
+	*fd = fcntl(tfd, F_DUPFD_CLOEXEC, 0);
+	return *fd < 0 ? -errno : 0;
+}
+
+/* Objects and segments alike: the client names the memfd it has. */
+static struct ns_inode *pg_iget(struct client *c, uint64_t ino)
+{
+	struct ns_inode *ip = ns_iget(&c->srv->ns, ino);
+
+	return ip && S_ISREG(ip->mode) ? ip : NULL;
+}
+
+static int do_swapin(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = pg_iget(c, q->ino);
+
+	if (!ip)
+		return -ESTALE;
+	return pager_swapin(&c->srv->pager, ip, q->size, (uint64_t)q->atime_ns,
+			    q->flags & SHX_SWAPIN_TRUNC);
+}
+
+static int do_seek(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = pg_iget(c, q->ino);
+	int64_t res;
+	int r;
+
+	if (!ip)
+		return -ESTALE;
+	if (q->flags != SEEK_DATA && q->flags != SEEK_HOLE)
+		return -EINVAL;
+	r = pager_seek(&c->srv->pager, ip, (int64_t)q->size, q->flags, &res);
+	p->value = res;
+	return r;
+}
+
+static int do_swapinfo(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	static struct shx_swapinfo si;
+
+	pager_info(&c->srv->pager, &si);
+	return shx_swapinfo_put(p, &si);
+}
+
+static int do_swapset(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return pager_set(&c->srv->pager, q->flags, q->size, q->path);
+}
+
+static void client_pid_add(struct server *s, pid_t pid)
+{
+	if (s->nclient_pids == s->client_pids_cap) {
+		size_t cap = s->client_pids_cap ? s->client_pids_cap * 2 : 64;
+		pid_t *n = realloc(s->client_pids, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->client_pids = n;
+		s->client_pids_cap = cap;
+	}
+	s->client_pids[s->nclient_pids++] = pid;
+}
+
+static void client_pid_drop(struct server *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nclient_pids; i++)
+		if (s->client_pids[i] == pid) {
+			s->client_pids[i] = s->client_pids[--s->nclient_pids];
+			return;
+		}
+}
+
+int server_timeout_ms(const struct server *s)
+{
+	return pager_timeout_ms(&s->pager);
+}
+
+void server_page(struct server *s)
+{
+	pager_run(&s->pager, s->client_pids, s->nclient_pids);
+}
+
+int server_init_pager(struct server *s, const struct shx_config *cfg, const char *state_dir)
+{
+	return pager_init(&s->pager, &s->ns, &s->sysv, cfg, state_dir);
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
@@ -654,6 +750,9 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_SHMINHERIT] = do_shminherit, [SHX_OP_SHMLIST] = do_shmlist,
 	/* /tmp as a complete tmpfs */
 	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,   [SHX_OP_XATTR] = do_xattr,
+	/* paging */
+	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
+	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
 };
 
 /* --- connections --------------------------------------------------------- */
@@ -743,6 +842,7 @@ static void client_end(struct client *c)
 			ns_release(&s->ns, ip);
 	}
 	free(c->holds);
+	client_pid_drop(s, c->pid);
 	/* an exec closes every connection: the attachments may be gone */
 	sysv_conn_closed(&s->sysv, c->cred.pid);
 	free(c);
@@ -902,6 +1002,7 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	c->fd = cfd;
 	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
 	c->pid = uc.pid;
+	client_pid_add(s, uc.pid);
 	s->nclients++;
 	s->idle_since_ns = 0;
 	shx_debug("client %d: pid %d", cfd, (int)uc.pid);
@@ -977,6 +1078,8 @@ void server_fini(struct server *s)
 	}
 	/* the segments first: their inodes are the namespace's */
 	sysv_destroy(&s->sysv);
+	pager_fini(&s->pager);
+	free(s->client_pids);
 	loop_free(s->loop);
 	ns_destroy(&s->ns);
 }

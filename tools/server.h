@@ -6,6 +6,7 @@
 
 #include "loop.h"
 #include "ns.h"
+#include "pager.h"
 #include "sysv.h"
 
 struct server {
@@ -18,10 +19,17 @@ struct server {
 	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
 	struct orphan *orphans; /* holds of processes whose connection ended */
 	struct sysv sysv;	/* System V shared memory */
+	/* paging: the pager, and the pids of the connected clients (one per
+	 * connection), whose fds wait for page-ins */
+	struct pager pager;
+	pid_t *client_pids;
+	size_t nclient_pids, client_pids_cap;
 };
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
 		int listen_fd);
+/* Paging needs a state directory for its default swap directory. */
+int server_init_pager(struct server *s, const struct shx_config *cfg, const char *state_dir);
 void server_fini(struct server *s);
 /* True when no client is connected and no object exists. */
 int server_idle(const struct server *s);
@@ -33,5 +41,8 @@ void server_check_orphans(struct server *s);
  * segments that may have exec'd. */
 int server_wants_tick(const struct server *s);
 void server_tick(struct server *s);
+/* Paging: how long the loop may sleep, and the pager's turn. */
+int server_timeout_ms(const struct server *s);
+void server_page(struct server *s);
 
 #endif

@@ -28,6 +28,7 @@ typedef int ctl_fn(const struct ctl *ctl, int argc, char **argv);
 
 ctl_fn ctl_stats;
 ctl_fn ctl_ls;
+ctl_fn ctl_swap;
 /* These two parse their own options: argv[0] is the command's name. */
 ctl_fn ctl_ipcs;
 ctl_fn ctl_ipcrm;
