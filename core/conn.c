@@ -284,7 +284,7 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 		/* the data (an xattr's value) straight from the caller */
 		struct iovec siov[2] = { { out, n }, { (void *)req->data, req->datalen } };
 		struct msghdr smh = { .msg_iov = siov, .msg_iovlen = req->datalen ? 2 : 1 };
-		char ccred[CMSG_SPACE(sizeof(struct ucred))];
+		char ccred[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
 
 		/* The kernel tells the manager who sends (pid, real ids); a
 		 * process whose effective ids differ says those itself. */
@@ -293,12 +293,30 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 			struct ucred uc = { getpid(), atomic_load(&eff_uid), atomic_load(&eff_gid) };
 
 			smh.msg_control = ccred;
-			smh.msg_controllen = sizeof(ccred);
+			smh.msg_controllen = CMSG_SPACE(sizeof(struct ucred));
 			cm = CMSG_FIRSTHDR(&smh);
 			cm->cmsg_level = SOL_SOCKET;
 			cm->cmsg_type = SCM_CREDENTIALS;
 			cm->cmsg_len = CMSG_LEN(sizeof(uc));
 			memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+		}
+		/* paging: a userfaultfd handed to the manager */
+		if (req->sendfd1 > 0) {
+			struct cmsghdr *cm;
+			int sfd = req->sendfd1 - 1;
+
+			if (!smh.msg_control) {
+				smh.msg_control = ccred;
+				smh.msg_controllen = 0;
+			}
+			smh.msg_controllen += CMSG_SPACE(sizeof(int));
+			cm = (struct cmsghdr *)((char *)ccred + smh.msg_controllen -
+						CMSG_SPACE(sizeof(int)));
+			memset(cm, 0, CMSG_SPACE(sizeof(int)));
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &sfd, sizeof(int));
 		}
 
 		while (syscall(SYS_sendmsg, sock, &smh, MSG_NOSIGNAL) < 0)

@@ -509,7 +509,8 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_XATTR] = "xattr",
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",
 		[SHX_OP_SEEK] = "seek",	      [SHX_OP_SWAPINFO] = "swapinfo",
-		[SHX_OP_SWAPSET] = "swapset",
+		[SHX_OP_SWAPSET] = "swapset", [SHX_OP_PGUFFD] = "pguffd",
+		[SHX_OP_PGMAP] = "pgmap",     [SHX_OP_PGUNMAP] = "pgunmap",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

@@ -79,6 +79,10 @@ enum shx_op {
 	SHX_OP_SEEK,	  /* ino, size: offset, flags: SEEK_DATA/SEEK_HOLE -> value */
 	SHX_OP_SWAPINFO,  /* -> data: one shx_swapinfo record */
 	SHX_OP_SWAPSET,	  /* flags: SHX_SWAPSET_*, size: the value, path: the directory */
+	SHX_OP_PGUFFD,	  /* with an fd: the caller's userfaultfd, for its mappings' page-ins */
+	SHX_OP_PGMAP,	  /* ino, size: address, atime_ns: length, mtime_ns: file offset: a
+			     shared mapping of the object to register with the caller's uffd */
+	SHX_OP_PGUNMAP,	  /* size: address, atime_ns: length; no reply: unmapped */
 	SHX_OP_MAX
 };
 
@@ -152,6 +156,7 @@ struct shx_req {
 	 * (Before the paths, so that clearing the fixed part clears them.) */
 	const void *data;
 	uint32_t datalen;
+	int sendfd1; /* paging: an fd to pass with the request, plus one (0: none); not encoded */
 	uint16_t pathlen; /* without the NUL */
 	uint16_t path2len;
 	char path[SHX_PATH_MAX];

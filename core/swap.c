@@ -60,7 +60,7 @@ static void file_name(const struct swap *sw, int i, char *buf, size_t cap)
 
 static void close_files(struct swap *sw)
 {
-	char name[sizeof(sw->dir) + 16];
+	char name[sizeof(sw->dir) + 32];
 
 	for (int i = 0; i < SWAP_FILES_MAX; i++) {
 		if (sw->fds[i] < 0)
@@ -114,7 +114,7 @@ int swap_set_dir(struct swap *sw, const char *dir)
 static int file_of(struct swap *sw, uint32_t slot)
 {
 	int i = slot >> SWAP_FILE_SHIFT;
-	char name[sizeof(sw->dir) + 16];
+	char name[sizeof(sw->dir) + 32];
 
 	if (sw->fds[i] >= 0)
 		return sw->fds[i];

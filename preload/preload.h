@@ -205,4 +205,25 @@ void shx_pg_pin(int fd);
 void shx_pg_unpin(int fd);
 void shx_pg_after_fork_child(void);
 
+/* pagein.c: mappings.  shx_pg_map maps (with real) and registers a shared
+ * mapping of object ino with the manager's page-in, or brings the object
+ * in whole when it cannot; munmap and mremap keep the registrations true;
+ * fork keeps what the process maps in until the child has registered its
+ * copies of the mappings (in its atfork handler). */
+void *shx_pg_map(uint64_t ino, int fd, void *addr, size_t len, int prot, int flags, off_t off,
+		 void *(*real)(void *, size_t, int, int, int, off_t));
+void shx_pg_unmapped(void *addr, size_t len);
+struct shx_pg_remap {
+	uint64_t ino, off, start;
+};
+void shx_pg_remap_begin(struct shx_pg_remap *r, void *old);
+void shx_pg_remap_end(struct shx_pg_remap *r, void *old, size_t old_len, void *m, size_t len);
+#define SHX_PG_FORK_MAX 256
+struct shx_pg_fork {
+	int n;
+	uint64_t ino[SHX_PG_FORK_MAX];
+};
+void shx_pg_before_fork(struct shx_pg_fork *f);
+void shx_pg_after_fork_parent(struct shx_pg_fork *f);
+
 #endif

@@ -1,13 +1,14 @@
 /* pager.c -- shmemd's pager (see pager.h and "Paging" in architecture.md).
  *
  * Page-out (shmem_writepage): when the objects' resident pages exceed the
- * budget, the coldest objects that nobody maps and no process outside the
- * clients holds give their pages, a run at a time: read from the memfd,
+ * budget, the coldest objects that no process outside the clients maps or
+ * holds give their pages, a run at a time: read from the memfd,
  * written to swap slots, punched out with FALLOC_FL_PUNCH_HOLE.  A page of
  * zeros needs no slot, only a mark (it is still data for SEEK_DATA).
  * Page-in (shmem_swapin_folio): a client's SWAPIN writes the slots back
- * into the memfd, reading ahead along the swapped run, and frees them.
- * Every page move is ordered with the clients' calls by the page-state
+ * into the memfd, reading ahead along the swapped run, and frees them; a
+ * fault in a client's mapping is answered through its userfaultfd (the
+ * end of this file).  Every page move is ordered with the clients' calls by the page-state
  * table (core/pgstate.h); the manager never waits for a client.
  */
 #include <dirent.h>
@@ -16,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -210,16 +214,33 @@ static int zero_page(const uint8_t *p)
 	return 1;
 }
 
+static int wp_object(struct pager *pg, uint64_t ino, uint64_t off, uint64_t len, int on);
+static int ranges_register(struct pager *pg, uint64_t ino, uint64_t off, uint64_t len);
+static void ranges_release(struct pager *pg);
+
 /* Pages [p, p + n) of the object, present in its memfd, to swap: how many
  * went (from p on), or -errno when none could. */
-static int write_run(struct pager *pg, struct pg_obj *o, int fd, uint32_t p, uint32_t n,
-		     off_t size)
+static int write_run(struct pager *pg, struct pg_obj *o, struct ns_inode *ip, uint32_t p,
+		     uint32_t n, off_t size)
 {
-	ssize_t k = pread(fd, pg->buf, (size_t)n * PAGE, (off_t)p * PAGE);
+	int fd = ip->memfd;
+	ssize_t k;
 	uint32_t done = 0;
 
-	if (k < 0)
-		return -errno;
+	/* mapped: every registered mapping of the run is write-protected
+	 * while its pages are copied and punched, so that a store through
+	 * one waits (a write fault we answer once they are out) */
+	if (ranges_register(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE) < 0 ||
+	    wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 1) < 0) {
+		wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 0);
+		return -EAGAIN;
+	}
+	k = pread(fd, pg->buf, (size_t)n * PAGE, (off_t)p * PAGE);
+	if (k < 0) {
+		k = -errno;
+		wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 0);
+		return k;
+	}
 	if ((size_t)k < (size_t)n * PAGE) /* the end of the file */
 		memset(pg->buf + k, 0, (size_t)n * PAGE - k);
 	n = (k + PAGE - 1) / PAGE;
@@ -255,17 +276,22 @@ static int write_run(struct pager *pg, struct pg_obj *o, int fd, uint32_t p, uin
 		done += got;
 	}
 	(void)size;
-	if (done == 0)
+	if (done == 0) {
+		wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 0);
 		return -ENOSPC;
-	/* the saved pages leave memory; nobody wrote them meanwhile (the
-	 * object has no users and no mappings) */
+	}
+	/* the saved pages leave memory; nobody wrote them meanwhile (no
+	 * call in flight, no mapping that is not write-protected) */
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)p * PAGE,
 		      (off_t)done * PAGE) < 0) {
 		int r = -errno;
 
 		slots_free(pg, o, p, p + done);
+		wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 0);
 		return r;
 	}
+	/* and a store that waited faults again, on a missing page now */
+	wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 0);
 	pg->pageouts += done;
 	return done;
 }
@@ -299,11 +325,11 @@ static uint64_t page_out(struct pager *pg, int idx, struct ns_inode *ip, uint64_
 		end = (h + PAGE - 1) / PAGE;
 		while (p < end && freed < want) {
 			uint32_t n = end - p < RUN_MAX ? end - p : RUN_MAX;
-			int r = write_run(pg, o, ip->memfd, p, n, st.size);
+			int r = write_run(pg, o, ip, p, n, st.size);
 
 			if (r < 0) {
-				if (r == -ENOSPC)
-					want = 0; /* the swap is full */
+				if (r == -ENOSPC || r == -EAGAIN)
+					want = 0; /* the swap is full; a mapping changed */
 				break;
 			}
 			p += r;
@@ -556,7 +582,10 @@ static void count_one(struct ns_inode *ip, void *arg)
 struct scan {
 	struct pager *pg;
 	uint64_t gen;
+	pid_t pid;
 };
+
+static int registered(struct pager *pg, pid_t pid, const struct procfs_map *m);
 
 static void pin(struct scan *sc, uint64_t ino)
 {
@@ -566,10 +595,15 @@ static void pin(struct scan *sc, uint64_t ino)
 		sc->pg->objs[idx].pinned = sc->gen;
 }
 
+/* A mapping pins its object unless the manager answers its faults: a
+ * shared mapping registered with the process's userfaultfd. */
 static void pin_mapped(const struct procfs_map *m, void *arg)
 {
-	if (m->dev_major == 0 && !strncmp(m->path, "/memfd:shmemx", 13))
-		pin(arg, m->ino);
+	struct scan *sc = arg;
+
+	if (m->dev_major == 0 && !strncmp(m->path, "/memfd:shmemx", 13) &&
+	    !registered(sc->pg, sc->pid, m))
+		pin(sc, m->ino);
 }
 
 /* An fd of ours held by a process that is not a client: its reads and
@@ -594,7 +628,7 @@ static void pin_held(struct scan *sc, pid_t pid)
 
 static void scan_processes(struct pager *pg, uint64_t gen, const pid_t *clients, size_t n)
 {
-	struct scan sc = { pg, gen };
+	struct scan sc = { pg, gen, 0 };
 	pid_t self = getpid();
 	struct dirent *d;
 	DIR *proc = opendir("/proc");
@@ -607,6 +641,7 @@ static void scan_processes(struct pager *pg, uint64_t gen, const pid_t *clients,
 
 		if (pid <= 0 || pid == self)
 			continue;
+		sc.pid = pid;
 		procfs_maps(pid, pin_mapped, &sc);
 		for (size_t i = 0; i < n && !client; i++)
 			client = clients[i] == pid;
@@ -645,6 +680,7 @@ void pager_run(struct pager *pg, const pid_t *clients, size_t nclients)
 		return;
 	pg->next_run_ns = now + PERIOD_NS;
 	atomic_fetch_add(&pg->tab->tick, 1);
+	ranges_release(pg);
 	pg->budget = pg->budget_set ? pg->budget_set : default_budget(pg);
 	ns_each(pg->ns, count_one, &c);
 	pg->resident = c.resident;
@@ -743,8 +779,12 @@ fail:
 	return 0;
 }
 
+static void uctx_free(struct pager *pg, struct pg_uctx *u, int swapin);
+
 void pager_fini(struct pager *pg)
 {
+	while (pg->uctxs)
+		uctx_free(pg, pg->uctxs, 0);
 	if (pg->ns && pg->ns->pg_ctx == pg)
 		pg->ns->pg_hook = NULL;
 	if (pg->tab)
@@ -838,4 +878,437 @@ int pager_set(struct pager *pg, unsigned what, uint64_t value, const char *dir)
 	}
 	pg->next_run_ns = 0; /* look at the budget again now */
 	return r;
+}
+
+/* --- mapped pages: the clients' userfaultfds ------------------------------------
+ *
+ * A client hands the manager a userfaultfd of its own (MISSING and WP
+ * on shmem), and each shared mapping it makes of an object: the manager
+ * registers the range.  A fault on a page that is out is answered with
+ * UFFDIO_COPY of the slots (reading ahead along the run), which puts
+ * the page back into the object's page cache for everyone; a fault on
+ * a hole with a page of zeros, as shmem's own fault would allocate one.
+ * The manager never blocks on a client: its uffds are non-blocking, and
+ * a client gone (ESRCH) is dropped.
+ */
+
+struct pg_range {
+	uint64_t start, end; /* addresses */
+	uint64_t ino, off;   /* the object, and the file offset at start */
+	int reg;	     /* registered with the uffd: only while the object has pages out */
+};
+
+struct pg_uctx {
+	struct pg_uctx *next;
+	struct pager *pg;
+	int fd;
+	pid_t pid;
+	struct pg_range *r;
+	size_t n, cap;
+};
+
+static struct pg_uctx *uctx_of(struct pager *pg, pid_t pid)
+{
+	for (struct pg_uctx *u = pg->uctxs; u; u = u->next)
+		if (u->pid == pid)
+			return u;
+	return NULL;
+}
+
+static int registered(struct pager *pg, pid_t pid, const struct procfs_map *m)
+{
+	struct pg_uctx *u = uctx_of(pg, pid);
+
+	if (!u || m->perms[3] != 's')
+		return 0;
+	for (size_t i = 0; i < u->n; i++) {
+		const struct pg_range *r = &u->r[i];
+
+		if (r->ino == m->ino && r->start <= m->start && m->end <= r->end &&
+		    r->off + (m->start - r->start) == m->offset)
+			return 1;
+	}
+	return 0;
+}
+
+/* Forgets [start, end) of u's ranges: whole ones go, others are cut. */
+static void ranges_cut(struct pg_uctx *u, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < u->n;) {
+		struct pg_range *r = &u->r[i];
+
+		if (r->end <= start || r->start >= end) {
+			i++;
+			continue;
+		}
+		if (r->start < start && r->end > end && u->n < u->cap) {
+			/* a hole in the middle: the tail becomes a range of its own */
+			u->r[u->n] = (struct pg_range){ end, r->end, r->ino, r->off + (end - r->start),
+							r->reg };
+			u->n++;
+			r->end = start;
+			i++;
+		} else if (r->start < start) {
+			r->end = start;
+			i++;
+		} else if (r->end > end) {
+			r->off += end - r->start;
+			r->start = end;
+			i++;
+		} else {
+			*r = u->r[--u->n];
+		}
+	}
+}
+
+static void uctx_free(struct pager *pg, struct pg_uctx *u, int swapin)
+{
+	for (struct pg_uctx **pp = &pg->uctxs; *pp; pp = &(*pp)->next)
+		if (*pp == u) {
+			*pp = u->next;
+			break;
+		}
+	/* a process that lives on keeps its mappings, which no fault will
+	 * bring in any more: what they map comes in now */
+	for (size_t i = 0; swapin && i < u->n; i++) {
+		struct ns_inode *ip = ns_iget(pg->ns, u->r[i].ino);
+
+		if (ip)
+			pager_swapin(pg, ip, 0, UINT64_MAX, 0);
+	}
+	if (pg->unwatch)
+		pg->unwatch(pg->watch_ctx, u->fd);
+	close(u->fd);
+	free(u->r);
+	free(u);
+}
+
+static int is_uffd(int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = 0;
+	return !strcmp(link, "anon_inode:[userfaultfd]");
+}
+
+int pager_uffd_add(struct pager *pg, pid_t pid, int fd)
+{
+	struct pg_uctx *u, *old = uctx_of(pg, pid);
+
+	if (!pg->tab || !pg->watch || !is_uffd(fd) || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (old)
+		uctx_free(pg, old, 1);
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*u = (struct pg_uctx){ .pg = pg, .fd = fd, .pid = pid };
+	if (pg->watch(pg->watch_ctx, fd, u) < 0) {
+		close(fd);
+		free(u);
+		return -ENOMEM;
+	}
+	u->next = pg->uctxs;
+	pg->uctxs = u;
+	return 0;
+}
+
+/* The part of mapping r that shows file range [off, off + len), as
+ * addresses; 0 when they do not meet. */
+static int range_part(const struct pg_range *r, uint64_t off, uint64_t len, __u64 *a,
+		      __u64 *n)
+{
+	uint64_t rlen = r->end - r->start, lo, hi;
+
+	if (r->off >= off + len || r->off + rlen <= off)
+		return 0;
+	lo = off > r->off ? off : r->off;
+	hi = off + len < r->off + rlen ? off + len : r->off + rlen;
+	*a = r->start + (lo - r->off);
+	*n = hi - lo;
+	return 1;
+}
+
+/* Registers the part of mapping r over file range [off, off + len):
+ * only pages that are out are registered, so that a fault on a hole stays
+ * the kernel's (which leaves it a hole for SEEK_DATA). */
+static int range_register(struct pg_uctx *u, struct pg_range *r, uint64_t off, uint64_t len)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING |
+					       UFFDIO_REGISTER_MODE_WP };
+
+	if (!range_part(r, off, len, &reg.range.start, &reg.range.len))
+		return 0;
+	if (ioctl(u->fd, UFFDIO_REGISTER, &reg) < 0)
+		return -errno;
+	r->reg = 1;
+	return 0;
+}
+
+/* Every mapping of file range [off, off + len) of object ino registered,
+ * before its pages go out; a mapping that cannot be is forgotten (it was
+ * unmapped under us: the scan will tell) and the call fails. */
+static int ranges_register(struct pager *pg, uint64_t ino, uint64_t off, uint64_t len)
+{
+	int res = 0;
+
+	for (struct pg_uctx *u = pg->uctxs; u; u = u->next)
+		for (size_t i = 0; i < u->n; i++) {
+			if (u->r[i].ino != ino || range_register(u, &u->r[i], off, len) == 0)
+				continue;
+			res = -EAGAIN;
+			u->r[i] = u->r[--u->n];
+			i--;
+		}
+	return res;
+}
+
+int pager_map(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len, uint64_t off,
+	      struct ns_inode *ip)
+{
+	struct pg_uctx *u = uctx_of(pg, pid);
+	struct pg_range *r;
+	int idx = obj_index(pg, ip->ino);
+
+	if (!u || idx < 0)
+		return -ENOENT;
+	if (addr % PAGE || off % PAGE || len == 0 || addr + len < addr)
+		return -EINVAL;
+	len = (len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	ranges_cut(u, addr, addr + len); /* what was mapped there before */
+	if (u->n + 2 > u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 16;
+		struct pg_range *n = realloc(u->r, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		u->r = n;
+		u->cap = cap;
+	}
+	r = &u->r[u->n];
+	*r = (struct pg_range){ addr, addr + len, ip->ino, off, 0 };
+	/* pages out already: their faults are ours from now on */
+	for (uint32_t p = off / PAGE, q; pg->objs[idx].nswapped && p < pg->objs[idx].cap; p = q) {
+		struct pg_obj *o = &pg->objs[idx];
+		int e;
+
+		for (q = p; q < o->cap && o->slots[q]; q++)
+			;
+		if (q == p) {
+			q++;
+			continue;
+		}
+		e = range_register(u, r, (uint64_t)p * PAGE, (uint64_t)(q - p) * PAGE);
+		if (e < 0) {
+			if (e == -ESRCH)
+				uctx_free(pg, u, 0);
+			return e;
+		}
+	}
+	u->n++;
+	return 0;
+}
+
+/* Objects with nothing out any more go back to the kernel's faults. */
+static void ranges_release(struct pager *pg)
+{
+	for (struct pg_uctx *u = pg->uctxs; u; u = u->next)
+		for (size_t i = 0; i < u->n; i++) {
+			struct pg_range *r = &u->r[i];
+			int idx;
+
+			if (!r->reg)
+				continue;
+			idx = obj_index(pg, r->ino);
+			if (idx < 0 || !pg->objs[idx].nswapped) {
+				struct uffdio_range range = { r->start, r->end - r->start };
+
+				if (ioctl(u->fd, UFFDIO_UNREGISTER, &range) == 0)
+					r->reg = 0;
+			}
+		}
+}
+
+void pager_unmap(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len)
+{
+	struct pg_uctx *u = uctx_of(pg, pid);
+
+	if (u && addr + len > addr)
+		ranges_cut(u, addr, addr + len);
+}
+
+void pager_proc_gone(struct pager *pg, pid_t pid)
+{
+	struct pg_uctx *u = uctx_of(pg, pid);
+
+	if (u)
+		uctx_free(pg, u, kill(pid, 0) == 0);
+}
+
+/* Write-protects (on) or releases the registered mappings of file range
+ * [off, off + len) of object ino in every client.  A range the kernel no
+ * longer has (unmapped, its process gone) is forgotten and, when
+ * protecting, makes the call fail: the caller then does not page. */
+static int wp_object(struct pager *pg, uint64_t ino, uint64_t off, uint64_t len, int on)
+{
+	int res = 0;
+
+	for (struct pg_uctx *u = pg->uctxs; u; u = u->next) {
+		for (size_t i = 0; i < u->n; i++) {
+			struct pg_range *r = &u->r[i];
+			struct uffdio_writeprotect wp = { .mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
+
+			if (r->ino != ino || !range_part(r, off, len, &wp.range.start, &wp.range.len))
+				continue;
+			if (ioctl(u->fd, UFFDIO_WRITEPROTECT, &wp) == 0)
+				continue;
+			if (on)
+				res = -errno;
+			if (errno == ENOENT || errno == EINVAL || errno == ESRCH) {
+				*r = u->r[--u->n];
+				i--;
+			}
+		}
+	}
+	return res;
+}
+
+struct vma_find {
+	uint64_t addr;
+	uint64_t ino, off;
+	int found;
+};
+
+static void find_vma(const struct procfs_map *m, void *arg)
+{
+	struct vma_find *f = arg;
+
+	if (!f->found && m->start <= f->addr && f->addr < m->end && m->dev_major == 0 &&
+	    !strncmp(m->path, "/memfd:shmemx", 13)) {
+		f->ino = m->ino;
+		f->off = m->offset + (f->addr - m->start);
+		f->found = 1;
+	}
+}
+
+static void wake(struct pg_uctx *u, uint64_t page, uint64_t len)
+{
+	struct uffdio_range r = { page, len };
+
+	ioctl(u->fd, UFFDIO_WAKE, &r);
+}
+
+/* A fault at addr in u's process: 0, or -ESRCH when it is gone. */
+static int fault(struct pg_uctx *u, uint64_t addr, uint64_t flags)
+{
+	struct pager *pg = u->pg;
+	uint64_t page = addr & ~(uint64_t)(PAGE - 1), end = page + PAGE, ino = 0, off = 0;
+	struct ns_inode *ip;
+	struct pg_obj *o;
+	struct uffdio_copy cp;
+	struct stat st;
+	uint32_t first, n = 0;
+	int idx;
+
+	for (size_t i = 0; i < u->n; i++)
+		if (u->r[i].start <= page && page < u->r[i].end) {
+			ino = u->r[i].ino;
+			off = u->r[i].off + (page - u->r[i].start);
+			end = u->r[i].end;
+			break;
+		}
+	if (!ino) { /* a range we lost track of: the kernel's maps say */
+		struct vma_find f = { .addr = page };
+
+		procfs_maps(u->pid, find_vma, &f);
+		ino = f.ino;
+		off = f.off;
+	}
+	ip = ino ? ns_iget(pg->ns, ino) : NULL;
+	if (!ip && !(flags & UFFD_PAGEFAULT_FLAG_WP)) {
+		/* registered, yet no object of ours: let the kernel have it */
+		struct uffdio_range range = { page, PAGE };
+
+		ioctl(u->fd, UFFDIO_UNREGISTER, &range);
+	}
+	if (!ip || (flags & UFFD_PAGEFAULT_FLAG_WP) || fstat(ip->memfd, &st) < 0 ||
+	    (off_t)off >= st.st_size) {
+		/* write-protection is never left on; past the end the kernel
+		 * says SIGBUS when the fault comes again */
+		struct uffdio_writeprotect wp = { { page, PAGE }, 0 };
+
+		if ((flags & UFFD_PAGEFAULT_FLAG_WP) && ioctl(u->fd, UFFDIO_WRITEPROTECT, &wp) == 0)
+			return 0;
+		wake(u, page, PAGE);
+		return 0;
+	}
+	idx = obj_index(pg, ino);
+	o = idx >= 0 ? &pg->objs[idx] : NULL;
+	first = off / PAGE;
+	/* the run of swapped pages from here, within the mapping and the file */
+	while (o && n < READAHEAD && swapped_at(o, first + n) && page + (uint64_t)n * PAGE < end &&
+	       (off_t)(off + (uint64_t)n * PAGE) < st.st_size) {
+		uint32_t s = o->slots[first + n];
+
+		if (s == PGS_ZERO)
+			memset(pg->buf + (size_t)n * PAGE, 0, PAGE);
+		else if (swap_read(&pg->swap, s - 1, pg->buf + (size_t)n * PAGE, 1) < 0)
+			break;
+		n++;
+	}
+	if (n == 0) { /* a hole: shmem would allocate a page of zeros */
+		memset(pg->buf, 0, PAGE);
+		n = 1;
+	}
+	cp = (struct uffdio_copy){ .dst = page, .src = (uintptr_t)pg->buf,
+				   .len = (uint64_t)n * PAGE, .mode = 0 };
+	if (ioctl(u->fd, UFFDIO_COPY, &cp) < 0 && errno == ESRCH)
+		return -ESRCH;
+	if (cp.copy < 0 && cp.copy != -EEXIST && cp.copy != -EAGAIN && n > 1) {
+		/* the run crosses into another VMA: the faulting page alone */
+		cp = (struct uffdio_copy){ .dst = page, .src = (uintptr_t)pg->buf, .len = PAGE };
+		if (ioctl(u->fd, UFFDIO_COPY, &cp) < 0 && errno == ESRCH)
+			return -ESRCH;
+	}
+	if (cp.copy > 0 && o && swapped_at(o, first)) {
+		uint32_t done = cp.copy / PAGE;
+
+		slots_free(pg, o, first, first + done);
+		pg->pageins += done;
+		state_update(pg, idx, ip);
+	}
+	if (cp.copy <= 0) /* there already (EEXIST), or the mm is changing */
+		wake(u, page, PAGE);
+	return 0;
+}
+
+void pager_uffd_ready(struct pg_uctx *u)
+{
+	struct uffd_msg msg[16];
+
+	for (;;) {
+		ssize_t n = read(u->fd, msg, sizeof(msg));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (size_t i = 0; i < (size_t)n / sizeof(msg[0]); i++) {
+			if (msg[i].event != UFFD_EVENT_PAGEFAULT)
+				continue;
+			if (fault(u, msg[i].arg.pagefault.address, msg[i].arg.pagefault.flags) < 0) {
+				uctx_free(u->pg, u, 0);
+				return;
+			}
+		}
+	}
 }

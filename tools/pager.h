@@ -13,6 +13,7 @@
 #include "sysv.h"
 
 struct pg_obj;
+struct pg_uctx;
 
 struct pager {
 	struct ns *ns;
@@ -31,6 +32,11 @@ struct pager {
 	struct pg_obj *objs;	/* by table index */
 	int64_t next_run_ns;
 	uint8_t *buf;		/* one run of pages */
+	/* the clients' userfaultfds, for their mappings (see "Paging") */
+	struct pg_uctx *uctxs;
+	int (*watch)(void *ctx, int fd, void *arg); /* the event loop's, from the server */
+	void (*unwatch)(void *ctx, int fd);
+	void *watch_ctx;
 };
 
 int pager_init(struct pager *pg, struct ns *ns, struct sysv *sv, const struct shx_config *cfg,
@@ -49,6 +55,18 @@ int pager_seek(struct pager *pg, struct ns_inode *ip, int64_t off, int whence, i
 void pager_run(struct pager *pg, const pid_t *clients, size_t nclients);
 /* How long the event loop may sleep before pager_run wants to run. */
 int pager_timeout_ms(const struct pager *pg);
+
+/* A client's userfaultfd (the pager keeps fd, or closes it on failure). */
+int pager_uffd_add(struct pager *pg, pid_t pid, int fd);
+/* A shared mapping of ip at [addr, addr + len), file offset off, in pid:
+ * registered with its userfaultfd (missing and write-protect faults). */
+int pager_map(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len, uint64_t off,
+	      struct ns_inode *ip);
+void pager_unmap(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len);
+/* The uffd of ctx (the watch callback's arg) is readable. */
+void pager_uffd_ready(struct pg_uctx *u);
+/* pid has no connection left (it exec'd or exited): its uffd goes. */
+void pager_proc_gone(struct pager *pg, pid_t pid);
 
 struct shx_swapinfo;
 void pager_info(struct pager *pg, struct shx_swapinfo *si);

@@ -47,6 +47,7 @@ struct client {
 	pid_t pid;	      /* the process that connected (SO_PEERCRED): its holds */
 	struct hold *holds; /* sorted by ino */
 	size_t nholds, cap;
+	int in_fd; /* an fd that came with the current request, or -1 */
 };
 
 /* --- holds --------------------------------------------------------------- */
@@ -722,6 +723,44 @@ static void client_pid_drop(struct server *s, pid_t pid)
 		}
 }
 
+static int client_pid_known(const struct server *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nclient_pids; i++)
+		if (s->client_pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+static int do_pguffd(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	int r;
+
+	if (c->in_fd < 0)
+		return -EBADF;
+	r = pager_uffd_add(&c->srv->pager, c->pid, c->in_fd);
+	c->in_fd = -1; /* the pager's now, or closed */
+	return r;
+}
+
+static int do_pgmap(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = pg_iget(c, q->ino);
+
+	if (!ip)
+		return -ESTALE;
+	return pager_map(&c->srv->pager, c->pid, q->size, (uint64_t)q->atime_ns,
+			 (uint64_t)q->mtime_ns, ip);
+}
+
+static int do_pgunmap(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	pager_unmap(&c->srv->pager, c->pid, q->size, (uint64_t)q->atime_ns);
+	return 0;
+}
+
+static int watch_uffd(void *ctx, int fd, void *arg);
+static void unwatch_uffd(void *ctx, int fd);
+
 int server_timeout_ms(const struct server *s)
 {
 	return pager_timeout_ms(&s->pager);
@@ -734,7 +773,12 @@ void server_page(struct server *s)
 
 int server_init_pager(struct server *s, const struct shx_config *cfg, const char *state_dir)
 {
-	return pager_init(&s->pager, &s->ns, &s->sysv, cfg, state_dir);
+	int r = pager_init(&s->pager, &s->ns, &s->sysv, cfg, state_dir);
+
+	s->pager.watch = watch_uffd;
+	s->pager.unwatch = unwatch_uffd;
+	s->pager.watch_ctx = s;
+	return r;
 }
 
 static handler_fn *const handlers[SHX_OP_MAX] = {
@@ -753,6 +797,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	/* paging */
 	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
 	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
+	[SHX_OP_PGUFFD] = do_pguffd,   [SHX_OP_PGMAP] = do_pgmap,     [SHX_OP_PGUNMAP] = do_pgunmap,
 };
 
 /* --- connections --------------------------------------------------------- */
@@ -827,6 +872,8 @@ static void client_end(struct client *c)
 	struct server *s = c->srv;
 
 	shx_debug("client %d (pid %d) gone, %zu holds", c->fd, (int)c->pid, c->nholds);
+	if (c->in_fd >= 0)
+		close(c->in_fd);
 	loop_del(s->loop, c->fd);
 	close(c->fd);
 	for (size_t i = 0; i < c->nholds; i++) {
@@ -843,6 +890,8 @@ static void client_end(struct client *c)
 	}
 	free(c->holds);
 	client_pid_drop(s, c->pid);
+	if (!client_pid_known(s, c->pid)) /* its last connection: an exec, an exit */
+		pager_proc_gone(&s->pager, c->pid);
 	/* an exec closes every connection: the attachments may be gone */
 	sysv_conn_closed(&s->sysv, c->cred.pid);
 	free(c);
@@ -888,7 +937,7 @@ static int send_reply(struct client *c, struct shx_rep *p, int fd)
  * with the caller's current credentials. */
 static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	char cbuf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { buf, cap };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -902,12 +951,16 @@ static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
 			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
 			c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
 		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			/* nobody sends us fds: close what came */
+			/* one fd is kept for the request (a userfaultfd, for
+			 * paging); anything more is closed */
 			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
 				int fd;
 
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				close(fd);
+				if (c->in_fd < 0)
+					c->in_fd = fd;
+				else
+					close(fd);
 			}
 		}
 	}
@@ -939,6 +992,10 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 		return;
 	}
 	r = handlers[q.op](c, &q, &p, &rfd);
+	if (c->in_fd >= 0) { /* not taken by the handler */
+		close(c->in_fd);
+		c->in_fd = -1;
+	}
 	shx_debug("pid %d: %s %s -> %d", (int)c->cred.pid, shx_op_name(q.op), q.path, r);
 	if (r == -SHX_EESCAPE) { /* tell the client where the real file system takes over */
 		p.datalen = strlen(c->srv->ns.escape);
@@ -1000,6 +1057,7 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	c->srv = s;
 	c->fd = cfd;
+	c->in_fd = -1;
 	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
 	c->pid = uc.pid;
 	client_pid_add(s, uc.pid);
@@ -1037,6 +1095,26 @@ static void unwatch_pidfd(void *ctx, struct sysv_proc *p)
 	struct server *s = ctx;
 
 	loop_del(s->loop, p->pidfd);
+}
+
+/* A client's userfaultfd has a fault or an event to read. */
+static void uffd_ready(struct loop *l, int fd, void *arg, unsigned events)
+{
+	pager_uffd_ready(arg);
+}
+
+static int watch_uffd(void *ctx, int fd, void *arg)
+{
+	struct server *s = ctx;
+
+	return loop_add(s->loop, fd, EPOLLIN, uffd_ready, arg);
+}
+
+static void unwatch_uffd(void *ctx, int fd)
+{
+	struct server *s = ctx;
+
+	loop_del(s->loop, fd);
 }
 
 int server_idle(const struct server *s)

@@ -4,7 +4,9 @@
 #
 # The model-checked data test (4 processes, random read/write/mapped
 # calls on 64 MiB of objects, every byte against a model, SEEK_DATA and
-# SEEK_HOLE against the kernel's); writes racing with page-out; the
+# SEEK_HOLE against the kernel's), once with short-lived mappings and once
+# with every object mapped all along; writes and stores through a mapping
+# racing with page-out; a client killed with faults pending; the
 # budget kept; programs reading swapped files (cmp, cp, cat, sha256sum);
 # st_blocks; truncate and unlink freeing swap; the swap limit; the
 # directory's and files' modes; an object held by a process that is not
@@ -68,7 +70,7 @@ run_tap() {
 }
 
 # --- the model-checked data test -------------------------------------------------
-run_tap "$PG" model 8 8 4 20 "${SHX_SEED:-$$}"
+run_tap "$PG" model 8 8 4 12 "${SHX_SEED:-$$}"
 po=$(swap_of pageouts)
 pi=$(swap_of pageins)
 [ "$po" -gt 8192 ] && [ "$pi" -gt 8192 ]
@@ -78,9 +80,20 @@ ok $? "the objects' resident memory comes back under the budget ($(swap_of resid
 wait_for swap_used_is 0
 ok $? "the model's objects unlinked, their swap is free ($(swap_of swap_used) bytes in use)"
 
+# the same with every object mapped by every process all along: pages go
+# out of mapped objects and come back through userfaultfd
+po0=$(swap_of pageouts)
+run_tap "$PG" model 8 8 4 12 "${SHX_SEED:-$$}" keep
+po=$(($(swap_of pageouts) - po0))
+[ "$po" -gt 8192 ]
+ok $? "with the objects mapped the whole time, pages still went out ($po pages)"
+wait_for swap_used_is 0
+ok $? "and their swap is free at the end ($(swap_of swap_used) bytes in use)"
+
 # --- writes racing with page-out ------------------------------------------------------
 "$CTL" swap budget 2M
 run_tap "$PG" race /dev/shm/race 8 5
+run_tap "$PG" race-map /dev/shm/race 8 5
 pre rm -f /dev/shm/race
 "$CTL" swap budget 16M
 
@@ -150,6 +163,21 @@ wait "$holder"
 wait_for swapped_over $((14 * MiB))
 ok $? "once it is gone, it is paged out again"
 pre rm /dev/shm/held
+
+# --- a client killed while its faults wait ------------------------------------------------------
+pre "$PG" fill /dev/shm/victim 32 9
+wait_for swapped_over $((14 * MiB))
+pre "$PG" touch /dev/shm/victim 32 >"$SHX_TMP/touch.out" &
+toucher=$!
+wait_for grep -q mapped "$SHX_TMP/touch.out"
+sleep 0.5
+kill -9 $toucher
+wait $toucher 2>/dev/null
+kill -0 "$SHX_MANAGER_PID"
+ok $? "a client killed in the middle of its page faults leaves the manager running"
+pre "$PG" check /dev/shm/victim 32 9 >/dev/null
+ok $? "and the object it was reading is whole"
+pre rm /dev/shm/victim
 
 # --- System V segments ----------------------------------------------------------------------------
 key=$((0x5a00 + $$ % 256))

@@ -1,19 +1,26 @@
 /* shx-paging.c -- the data test of paging, run under the preload by
  * tests/e2e/paging.sh with a small RAM budget.
  *
- *   shx-paging model NOBJ OBJ_MIB NPROC SECONDS SEED
+ *   shx-paging model NOBJ OBJ_MIB NPROC SECONDS SEED [keep]
  *	NPROC processes do random pwrite, write, pread, read, readv,
  *	preadv and mapped reads and writes on NOBJ objects of OBJ_MIB MiB,
  *	each call checked against a reference model kept in memory that is
  *	not managed (a page lock per page orders the processes).  At the
  *	end every byte of every object is compared with the model, and
  *	SEEK_DATA/SEEK_HOLE at every page boundary and inside pages with
- *	the kernel's own answers on a memfd of the same content.
+ *	the kernel's own answers on a memfd of the same content.  With
+ *	"keep", every process maps every object once and keeps the mappings
+ *	for its mapped calls, so that pages go out of mapped objects and
+ *	come back through faults.
  *   shx-paging fill PATH MIB SEED / check PATH MIB SEED
  *	writes / verifies a file of a pattern.
  *   shx-paging sysv-fill KEY MIB SEED [lock] / sysv-check KEY MIB SEED
  *	makes a System V segment of the pattern (SHM_LOCKed with "lock")
  *	and detaches / attaches it again, verifies and removes it.
+ *   shx-paging race-map PATH MIB SECONDS
+ *	the same through a shared mapping kept all along.
+ *   shx-paging touch PATH MIB
+ *	maps the file and reads it over and over, until killed.
  *   shx-paging race PATH MIB SECONDS
  *	one process rewrites every page of the file with pwrite, over and
  *	over, each time with a new generation number, while the pager
@@ -115,9 +122,12 @@ static void mismatch(const char *what, int obj, size_t off, size_t len)
 
 enum { OP_PWRITE, OP_WRITE, OP_PREAD, OP_READ, OP_READV, OP_PREADV, OP_MAPR, OP_MAPW };
 
+static int keep_maps;
+
 static void worker(int id, double seconds, uint64_t seed)
 {
 	static uint8_t buf[3 * PAGE], buf2[3 * PAGE];
+	uint8_t *maps[64] = { 0 };
 	int fds[64];
 	uint64_t s = seed * 7919 + id * 104729 + 1;
 	double end = now() + seconds;
@@ -129,6 +139,14 @@ static void worker(int id, double seconds, uint64_t seed)
 			M->errors++;
 			_exit(1);
 		}
+		if (keep_maps) {
+			maps[i] = mmap(NULL, M->objsize, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
+			if (maps[i] == MAP_FAILED) {
+				perror("mmap");
+				M->errors++;
+				_exit(1);
+			}
+		}
 	}
 	while (now() < end) {
 		int obj = rng(&s) % M->nobj, op = rng(&s) % 16;
@@ -138,8 +156,13 @@ static void worker(int id, double seconds, uint64_t seed)
 		uint8_t *model = M->bytes + (size_t)obj * M->objsize + off;
 		ssize_t n = -2;
 
-		/* mostly calls on the fd; one in eight through a mapping */
-		op = op < 4 ? OP_PWRITE : op < 5 ? OP_WRITE : op < 9 ? OP_PREAD : op < 11 ? OP_READ
+		/* mostly calls on the fd, one in eight through a mapping; with
+		 * mappings kept, half of them */
+		if (keep_maps)
+			op = op < 4 ? OP_PWRITE : op < 6 ? OP_PREAD : op < 7 ? OP_READ
+			   : op < 8 ? OP_PREADV : op < 12 ? OP_MAPR : OP_MAPW;
+		else
+			op = op < 4 ? OP_PWRITE : op < 5 ? OP_WRITE : op < 9 ? OP_PREAD : op < 11 ? OP_READ
 		   : op < 12 ? OP_READV : op < 14 ? OP_PREADV : op < 15 ? OP_MAPR : OP_MAPW;
 		lock_range(first, last);
 		switch (op) {
@@ -188,8 +211,9 @@ static void worker(int id, double seconds, uint64_t seed)
 		case OP_MAPR:
 		case OP_MAPW: {
 			size_t moff = off & ~(size_t)(PAGE - 1), mlen = off + len - moff;
-			uint8_t *m = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED, fds[obj],
-					  moff);
+			uint8_t *m = keep_maps ? maps[obj] + moff
+					       : mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED,
+						      fds[obj], moff);
 
 			if (m == MAP_FAILED) {
 				mismatch("mmap", obj, off, len);
@@ -198,12 +222,16 @@ static void worker(int id, double seconds, uint64_t seed)
 			if (op == OP_MAPR) {
 				if (memcmp(m + (off - moff), model, len))
 					mismatch("mapped read", obj, off, len);
+				/* a read fault on a hole allocates the page (shmem_fault):
+				 * data for SEEK_DATA from now on, as on the kernel's */
+				memset(M->written + first, 1, last - first + 1);
 			} else {
 				for (size_t i = 0; i < len; i++)
 					m[off - moff + i] = model[i] = rng(&s);
 				memset(M->written + first, 1, last - first + 1);
 			}
-			munmap(m, mlen);
+			if (!keep_maps)
+				munmap(m, mlen);
 			break;
 		}
 		}
@@ -293,9 +321,9 @@ static int model_test(int nobj, int mib, int nproc, double seconds, uint64_t see
 	for (int i = 0; i < 8; i++)
 		total += M->ops[i];
 	ok(M->errors == 0 && total > 0,
-	   "%d processes, %ld calls (pwrite %ld, write %ld, pread %ld, read %ld, readv %ld, "
+	   "%d processes%s, %ld calls (pwrite %ld, write %ld, pread %ld, read %ld, readv %ld, "
 	   "preadv %ld, mapped read %ld, mapped write %ld): %ld differ from the model",
-	   nproc, total, M->ops[0], M->ops[1], M->ops[2], M->ops[3], M->ops[4], M->ops[5],
+	   nproc, keep_maps ? " keeping every object mapped" : "", total, M->ops[0], M->ops[1], M->ops[2], M->ops[3], M->ops[4], M->ops[5],
 	   M->ops[6], M->ops[7], (long)M->errors);
 	/* every byte, then the holes and the data against the kernel's */
 	for (int i = 0; i < nobj; i++) {
@@ -419,6 +447,9 @@ static int sysv(int key, int mib, uint64_t seed, int check, int lock)
 		perror("shm");
 		return 2;
 	}
+	/* locked before a page is written: none may ever go out */
+	if (lock && shmctl(id, SHM_LOCK, NULL) < 0)
+		perror("SHM_LOCK");
 	for (size_t off = 0; off < size; off += PAGE) {
 		pattern(b, off, seed);
 		if (check)
@@ -426,8 +457,6 @@ static int sysv(int key, int mib, uint64_t seed, int check, int lock)
 		else
 			memcpy(m + off, b, PAGE);
 	}
-	if (lock && shmctl(id, SHM_LOCK, NULL) < 0)
-		perror("SHM_LOCK");
 	shmdt(m);
 	if (check) {
 		shmctl(id, IPC_RMID, NULL);
@@ -436,12 +465,71 @@ static int sysv(int key, int mib, uint64_t seed, int check, int lock)
 	return bad ? 1 : 0;
 }
 
+static int race_map(const char *path, int mib, double seconds)
+{
+	size_t pages = (size_t)mib << 8, size = (size_t)mib << 20;
+	uint64_t gen = 0, *m;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), bad = 0;
+	double end = now() + seconds;
+
+	if (fd < 0 || ftruncate(fd, size) < 0)
+		return 2;
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return 2;
+	while (now() < end || gen == 0) {
+		gen++;
+		for (size_t p = 0; p < pages; p++)
+			for (size_t i = 0; i < PAGE / 8; i++)
+				m[p * (PAGE / 8) + i] = gen << 32 | p;
+	}
+	munmap(m, size);
+	/* through the fd, then through a new mapping */
+	for (size_t p = 0; p < pages; p++) {
+		uint64_t b[PAGE / 8];
+
+		if (pread(fd, b, PAGE, p * PAGE) != PAGE || b[0] != (gen << 32 | p) ||
+		    b[PAGE / 8 - 1] != (gen << 32 | p))
+			bad++;
+	}
+	close(fd);
+	ok(bad == 0, "%llu rounds of stores through a mapping of %d MiB racing with page-out: %d "
+	   "pages lost", (unsigned long long)gen, mib, bad);
+	return bad ? 1 : 0;
+}
+
+static int touch(const char *path, int mib)
+{
+	size_t size = (size_t)mib << 20;
+	int fd = open(path, O_RDONLY);
+	volatile uint8_t *m;
+	unsigned sum = 0;
+
+	if (fd < 0)
+		return 2;
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return 2;
+	printf("mapped\n");
+	fflush(stdout);
+	for (;;)
+		for (size_t off = 0; off < size; off += PAGE)
+			sum += m[off];
+	return sum == 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "touch"))
+		return touch(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "race-map"))
+		return race_map(argv[2], atoi(argv[3]), atof(argv[4]));
 	if ((argc == 5 || argc == 6) && !strncmp(argv[1], "sysv-", 5))
 		return sysv(strtol(argv[2], NULL, 0), atoi(argv[3]), strtoull(argv[4], NULL, 0),
 			    !strcmp(argv[1], "sysv-check"), argc == 6);
-	if (argc == 7 && !strcmp(argv[1], "model"))
+	if (argc == 8 && !strcmp(argv[1], "model") && !strcmp(argv[7], "keep"))
+		keep_maps = 1;
+	if ((argc == 7 || (argc == 8 && keep_maps)) && !strcmp(argv[1], "model"))
 		return model_test(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]),
 				  strtoull(argv[6], NULL, 0));
 	if (argc == 5 && (!strcmp(argv[1], "fill") || !strcmp(argv[1], "check")))
