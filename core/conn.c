@@ -9,7 +9,9 @@
 #include <sched.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "conn.h"
 #include "config.h"
 #include "log.h"
@@ -31,9 +34,15 @@ extern char **environ;
 struct slot {
 	atomic_int busy;
 	atomic_int fd;
+	struct shx_chan *ch; /* its channel (chan.h), used by whoever holds busy */
 };
 
-static struct slot slots[NSLOTS] = { { 0, -1 }, { 0, -1 }, { 0, -1 }, { 0, -1 } };
+static struct slot slots[NSLOTS] = {
+	{ 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }, { 0, -1, NULL }
+};
+/* Channels are not used: SHMEMX_CHANNEL=0, or the process changed its
+ * ids, which only a socket message tells the manager (SCM_CREDENTIALS). */
+static atomic_int chan_off;
 static atomic_uint next_id;
 /* No fd below this is one of ours: close() of a lower fd skips the pool. */
 atomic_int shx_conn_lowest = 1 << 30;
@@ -86,11 +95,15 @@ static int move_high(int fd)
 	return nfd;
 }
 
-static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags);
+static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags,
+		     int send_fd);
 
 /* The effective ids, when they are not the real ones (shx_conn_creds). */
 static atomic_int eff_differ;
 static atomic_uint eff_uid, eff_gid;
+static atomic_int ids_known;
+static uid_t first_ruid;
+static gid_t first_rgid;
 
 void shx_conn_creds(void)
 {
@@ -102,6 +115,12 @@ void shx_conn_creds(void)
 	atomic_store(&eff_uid, eu);
 	atomic_store(&eff_gid, eg);
 	atomic_store(&eff_differ, ru != eu || rg != eg);
+	if (!atomic_exchange(&ids_known, 1)) {
+		first_ruid = ru;
+		first_rgid = rg;
+	}
+	if (ru != eu || rg != eg || ru != first_ruid || rg != first_rgid)
+		atomic_store(&chan_off, 1);
 }
 
 /* The handshake also tells the manager which mounts this client manages,
@@ -115,7 +134,7 @@ static int hello(int sock)
 	int r;
 
 	req.pathlen = shx_mounts_list(req.path, sizeof(req.path));
-	r = roundtrip(sock, &req, &rep, NULL, 0);
+	r = roundtrip(sock, &req, &rep, NULL, 0, -1);
 	if (r == 0 && rep.status < 0 && !atomic_exchange(&told, 1))
 		shx_log("the manager cannot manage %s: %s", req.path, strerror(-rep.status));
 	return r < 0 ? r : rep.status;
@@ -190,6 +209,10 @@ int shx_conn_vforked(void)
 
 void shx_conn_init(const char *shmemd)
 {
+	const char *ch = getenv("SHMEMX_CHANNEL");
+
+	if (ch && !strcmp(ch, "0"))
+		atomic_store(&chan_off, 1);
 	atomic_store(&my_pid, getpid());
 	shx_conn_creds();
 	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0 ||
@@ -233,45 +256,260 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static ssize_t recv_reply(int sock, struct msghdr *mh)
+/* Polls for up to SPIN_NS while polling pays (spin.h): `ready` is asked
+ * every turn, and every `yield_every` turns the CPU is given away (the
+ * manager may be waiting for this very CPU) and the clock looked at.
+ * Returns 1 once ready said so, 0 when the caller must sleep.
+ *
+ * `waking`: the manager was asleep and this request woke it.  Its answer
+ * then comes a wake-up later, which says nothing about whether polling
+ * pays; but a client that sleeps now is the one to be woken next, slowly,
+ * and the manager, polling for its next request in vain, learns to sleep
+ * as well -- two sides that each wait for the other to poll first.  So
+ * a request that woke the manager polls (twice as long) whatever the
+ * score, and only its success counts. */
+static int poll_a_while(int (*ready)(void *), void *arg, unsigned yield_every, int waking)
 {
-	ssize_t got;
+	int64_t deadline;
 
 	if (spin_ok < 0)
 		spin_ok = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-	if (spin_ok && shx_spin_try(&spin)) {
-		int64_t deadline = mono_ns() + SPIN_NS;
-
-		for (unsigned i = 0;; i++) {
-			got = syscall(SYS_recvmsg, sock, mh,
-				      MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (got >= 0 || (errno != EAGAIN && errno != EINTR)) {
-				/* (an answer found after the yield below gave the
-				 * CPU away for long is no success of polling) */
-				shx_spin_result(&spin, mono_ns() <= deadline);
-				return got;
-			}
-			/* the manager may be waiting for this very CPU */
-			sched_yield();
-			if ((i & 7) == 7 && mono_ns() > deadline)
-				break;
+	if (!spin_ok || (!waking && !shx_spin_try(&spin)))
+		return 0;
+	deadline = mono_ns() + (waking ? 2 * SPIN_NS : SPIN_NS);
+	for (unsigned i = 1;; i++) {
+		if (ready(arg)) {
+			/* (an answer found after a yield gave the CPU away for
+			 * long is no success of polling) */
+			shx_spin_result(&spin, mono_ns() <= deadline);
+			return 1;
 		}
-		shx_spin_result(&spin, 0);
+		if (i % yield_every == 0) {
+			if (mono_ns() > deadline)
+				break;
+			sched_yield();
+		} else {
+			shx_cpu_relax();
+		}
 	}
-	do
-		got = syscall(SYS_recvmsg, sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
-	while (got < 0 && errno == EINTR);
-	return got;
+	if (!waking)
+		shx_spin_result(&spin, 0);
+	return 0;
 }
 
-static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
+struct recv_try {
+	int sock;
+	struct msghdr *mh;
+	ssize_t got;
+};
+
+static int recv_ready(void *arg)
+{
+	struct recv_try *t = arg;
+
+	t->got = syscall(SYS_recvmsg, t->sock, t->mh,
+			 MSG_CMSG_CLOEXEC | MSG_NOSIGNAL | MSG_DONTWAIT);
+	return t->got >= 0 || (errno != EAGAIN && errno != EINTR);
+}
+
+static ssize_t recv_reply(int sock, struct msghdr *mh)
+{
+	struct recv_try t = { sock, mh, -1 };
+
+	/* a system call a turn: yield on every one */
+	if (poll_a_while(recv_ready, &t, 1, 0))
+		return t.got;
+	do
+		t.got = syscall(SYS_recvmsg, sock, mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
+	while (t.got < 0 && errno == EINTR);
+	return t.got;
+}
+
+/* Takes the fd that a reply's SHX_HF_FD announces from the socket, where
+ * it arrived just before the reply: the fd (MSG_CMSG_CLOEXEC) or -1. */
+static int recv_fd(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int rfd = -1;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&rfd, CMSG_DATA(cm), sizeof(int));
+	return rfd;
+}
+
+/* The caller's wishes for a received fd, or its end if nobody wants it. */
+static void give_fd(int rfd, int *fd, int fd_flags)
+{
+	/* MSG_CMSG_CLOEXEC always, then clear it if the caller wants the fd
+	 * to survive exec: no window in which a concurrent exec leaks it. */
+	if (rfd >= 0 && !(fd_flags & O_CLOEXEC))
+		syscall(SYS_fcntl, rfd, F_SETFD, 0);
+	if (fd)
+		*fd = rfd;
+	else if (rfd >= 0)
+		sys_close(rfd);
+}
+
+struct chan_try {
+	struct shx_chan *ch;
+	uint32_t busy, st;
+};
+
+static int chan_ready(void *arg)
+{
+	struct chan_try *t = arg;
+
+	t->st = atomic_load_explicit(&t->ch->state, memory_order_acquire);
+	return t->st != t->busy;
+}
+
+/* Waits while ch->state is `busy` (the manager has not taken or answered
+ * the message yet): polling first, as recv_reply does, then asleep on the
+ * futex.  Returns the new state, or -ECONNRESET once the manager is gone. */
+static int chan_wait(struct shx_chan *ch, int sock, uint32_t busy, int waking)
+{
+	struct chan_try t = { ch, busy, busy };
+	uint32_t st;
+
+	/* a load a turn: yield now and then */
+	if (poll_a_while(chan_ready, &t, 256, waking))
+		return t.st;
+	for (;;) {
+		char b;
+		ssize_t n;
+
+		atomic_store(&ch->waiting, 1);
+		st = atomic_load(&ch->state);
+		if (st == busy) {
+			shx_chan_sleep(ch, busy, 100);
+			st = atomic_load(&ch->state);
+		}
+		if (st != busy) {
+			atomic_store_explicit(&ch->waiting, 0, memory_order_relaxed);
+			return st;
+		}
+		/* a tenth of a second without an answer: is anyone there? */
+		n = syscall(SYS_recvfrom, sock, &b, 1, MSG_PEEK | MSG_DONTWAIT, NULL, NULL);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return -ECONNRESET;
+	}
+}
+
+/* roundtrip() through the connection's channel. */
+static int roundtrip_chan(int sock, struct shx_chan *ch, struct shx_req *req, struct shx_rep *rep,
+			  int *fd, int fd_flags)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], b;
+	struct iovec iov = { &b, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	uint32_t len;
+	size_t n;
+	int st, rfd = -1, waking;
+
+	/* a message that needed no answer may not have been taken yet */
+	st = atomic_load_explicit(&ch->state, memory_order_acquire);
+	if (st == SHX_CHAN_REQ)
+		st = chan_wait(ch, sock, SHX_CHAN_REQ, 0);
+	if (st < 0)
+		return st;
+	if (st != SHX_CHAN_IDLE)
+		return -EPROTO;
+	req->id = atomic_fetch_add(&next_id, 1);
+	n = shx_req_encode_head(req, ch->buf, SHX_CHAN_BUF - req->datalen);
+	if (n == 0)
+		return -ENAMETOOLONG;
+	if (req->datalen)
+		memcpy(ch->buf + n, req->data, req->datalen);
+	atomic_store_explicit(&ch->len, n + req->datalen, memory_order_relaxed);
+	atomic_store(&ch->state, SHX_CHAN_REQ);
+	waking = atomic_load(&ch->asleep);
+	if (waking && syscall(SYS_sendto, sock, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
+	    errno != EAGAIN) /* (a full queue holds a wake-up already) */
+		return -errno;
+	if (req->hflags & SHX_HF_NOREPLY)
+		return 0;
+	st = chan_wait(ch, sock, SHX_CHAN_REQ, waking);
+	if (st < 0)
+		return st;
+	len = atomic_load_explicit(&ch->len, memory_order_relaxed);
+	if (st != SHX_CHAN_REP || len > SHX_CHAN_BUF ||
+	    shx_rep_decode_head(ch->buf, len, rep) < 0 || rep->id != req->id || rep->op != req->op)
+		return -EPROTO;
+	if (rep->datalen)
+		memcpy(rep->data, ch->buf + SHX_REP_HEAD, rep->datalen);
+	if (rep->hflags & SHX_HF_FD) {
+		ssize_t got;
+
+		do
+			got = syscall(SYS_recvmsg, sock, &mh, MSG_CMSG_CLOEXEC | MSG_NOSIGNAL);
+		while (got < 0 && errno == EINTR);
+		if (got <= 0)
+			return got < 0 ? -errno : -ECONNRESET;
+		rfd = recv_fd(&mh);
+		if (rfd < 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			if (rfd >= 0)
+				sys_close(rfd);
+			return -EPROTO;
+		}
+	}
+	atomic_store_explicit(&ch->state, SHX_CHAN_IDLE, memory_order_release);
+	give_fd(rfd, fd, fd_flags);
+	return 0;
+}
+
+/* Gives the pooled connection sock a channel: a sealed memfd mapped here
+ * and handed to the manager.  NULL when anything fails: the socket alone
+ * still does everything. */
+static struct shx_chan *chan_attach(int sock)
+{
+	struct shx_req req = { .op = SHX_OP_CHAN };
+	struct shx_rep rep = { 0 };
+	struct shx_chan *ch = NULL;
+	int mfd, r;
+	long m;
+
+	if (atomic_load(&chan_off))
+		return NULL;
+	mfd = syscall(SYS_memfd_create, "shx-chan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return NULL;
+	if (syscall(SYS_ftruncate, mfd, (long)SHX_CHAN_SIZE) < 0 ||
+	    syscall(SYS_fcntl, mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto out;
+	m = syscall(SYS_mmap, NULL, SHX_CHAN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (m < 0 && m > -4096)
+		goto out;
+	ch = (struct shx_chan *)m;
+	/* a forked child must not share it: it has connections of its own */
+	syscall(SYS_madvise, ch, SHX_CHAN_SIZE, MADV_DONTFORK);
+	r = roundtrip(sock, &req, &rep, NULL, 0, mfd);
+	if (r < 0 || rep.status < 0) {
+		syscall(SYS_munmap, ch, SHX_CHAN_SIZE);
+		ch = NULL;
+	}
+out:
+	sys_close(mfd);
+	return ch;
+}
+
+static void chan_detach(struct slot *sl)
+{
+	if (sl->ch)
+		syscall(SYS_munmap, sl->ch, SHX_CHAN_SIZE);
+	sl->ch = NULL;
+}
+
+static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags,
+		     int send_fd)
 {
 	uint8_t out[SHX_REQ_MAX], head[SHX_REP_HEAD];
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov[2] = { { head, sizeof(head) }, { rep->data, rep->datacap } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2,
 			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	size_t n;
 	ssize_t got;
 	int rfd = -1;
@@ -284,11 +522,17 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 		/* the data (an xattr's value) straight from the caller */
 		struct iovec siov[2] = { { out, n }, { (void *)req->data, req->datalen } };
 		struct msghdr smh = { .msg_iov = siov, .msg_iovlen = req->datalen ? 2 : 1 };
-		char ccred[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+		char ccred[CMSG_SPACE(sizeof(struct ucred))];
+		char cfd[CMSG_SPACE(sizeof(int))];
+
+		/* (only SHX_OP_CHAN sends an fd, and no credentials) */
+		if (send_fd >= 0)
+			shx_msg_put_fd(&smh, cfd, send_fd);
 
 		/* The kernel tells the manager who sends (pid, real ids); a
 		 * process whose effective ids differ says those itself. */
-		if (atomic_load_explicit(&eff_differ, memory_order_relaxed) && !shx_conn_vforked()) {
+		if (send_fd < 0 && atomic_load_explicit(&eff_differ, memory_order_relaxed) &&
+		    !shx_conn_vforked()) {
 			struct cmsghdr *cm;
 			struct ucred uc = { getpid(), atomic_load(&eff_uid), atomic_load(&eff_gid) };
 
@@ -300,25 +544,6 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 			cm->cmsg_len = CMSG_LEN(sizeof(uc));
 			memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
 		}
-		/* paging: a userfaultfd handed to the manager */
-		if (req->sendfd1 > 0) {
-			struct cmsghdr *cm;
-			int sfd = req->sendfd1 - 1;
-
-			if (!smh.msg_control) {
-				smh.msg_control = ccred;
-				smh.msg_controllen = 0;
-			}
-			smh.msg_controllen += CMSG_SPACE(sizeof(int));
-			cm = (struct cmsghdr *)((char *)ccred + smh.msg_controllen -
-						CMSG_SPACE(sizeof(int)));
-			memset(cm, 0, CMSG_SPACE(sizeof(int)));
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &sfd, sizeof(int));
-		}
-
 		while (syscall(SYS_sendmsg, sock, &smh, MSG_NOSIGNAL) < 0)
 			if (errno != EINTR)
 				return -errno;
@@ -328,10 +553,7 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 	got = recv_reply(sock, &mh);
 	if (got <= 0)
 		return got < 0 ? -errno : -ECONNRESET;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&rfd, CMSG_DATA(cm), sizeof(int));
+	rfd = recv_fd(&mh);
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    shx_rep_decode_head(head, got, rep) < 0 || rep->id != req->id ||
 	    rep->op != req->op || !(rep->hflags & SHX_HF_FD) != (rfd < 0)) {
@@ -339,14 +561,7 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 			sys_close(rfd);
 		return -EPROTO;
 	}
-	/* MSG_CMSG_CLOEXEC always, then clear it if the caller wants the fd
-	 * to survive exec: no window in which a concurrent exec leaks it. */
-	if (rfd >= 0 && !(fd_flags & O_CLOEXEC))
-		fcntl(rfd, F_SETFD, 0);
-	if (fd)
-		*fd = rfd;
-	else if (rfd >= 0)
-		sys_close(rfd);
+	give_fd(rfd, fd, fd_flags);
 	return 0;
 }
 
@@ -354,7 +569,7 @@ int shx_call_on(int sock, struct shx_req *req, struct shx_rep *rep, int *fd, int
 {
 	if (fd)
 		*fd = -1;
-	return roundtrip(sock, req, rep, fd, fd_flags);
+	return roundtrip(sock, req, rep, fd, fd_flags, -1);
 }
 
 static int slot_take(void)
@@ -381,19 +596,29 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 		return -ENAMETOOLONG;
 	sock = i >= 0 ? atomic_load(&slots[i].fd) : -1;
 	for (int tries = 0; tries < 2; tries++) {
+		struct shx_chan *ch;
+
 		if (sock < 0) {
+			if (i >= 0)
+				chan_detach(&slots[i]);
 			sock = shx_connect(sock_path, shmemd_path);
 			if (sock < 0) {
 				r = sock;
 				break;
 			}
-			if (i >= 0)
+			if (i >= 0) {
 				atomic_store(&slots[i].fd, sock);
+				slots[i].ch = chan_attach(sock);
+			}
 			for (int low = atomic_load(&lowest_sock);
 			     sock < low && !atomic_compare_exchange_weak(&lowest_sock, &low, sock);)
 				;
 		}
-		r = roundtrip(sock, req, rep, fd, fd_flags);
+		ch = i >= 0 && !atomic_load_explicit(&chan_off, memory_order_relaxed) ? slots[i].ch
+										    : NULL;
+		/* an fd to hand over (paging's userfaultfd) goes by the socket */
+		r = ch && !req->sendfd1 ? roundtrip_chan(sock, ch, req, rep, fd, fd_flags)
+					: roundtrip(sock, req, rep, fd, fd_flags, req->sendfd1 - 1);
 		/* A manager that went away (idle exit, restart) gets one
 		 * reconnect; a protocol error does not. */
 		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN || r == -EBADF) {
@@ -404,8 +629,10 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 			continue;
 		}
 		if (r < 0 && r != -EPIPE) {
-			if (i >= 0)
+			if (i >= 0) {
 				atomic_store(&slots[i].fd, -1);
+				chan_detach(&slots[i]);
+			}
 			sys_close(sock);
 			sock = -1;
 		}
@@ -432,7 +659,9 @@ void shx_conn_prepare(void)
 		    atomic_exchange_explicit(&slots[i].busy, 1, memory_order_acquire))
 			continue;
 		if (atomic_load(&slots[i].fd) < 0 && (sock = shx_connect(sock_path, shmemd_path)) >= 0) {
+			chan_detach(&slots[i]);
 			atomic_store(&slots[i].fd, sock);
+			slots[i].ch = chan_attach(sock);
 			for (int low = atomic_load(&lowest_sock);
 			     sock < low && !atomic_compare_exchange_weak(&lowest_sock, &low, sock);)
 				;
@@ -484,6 +713,8 @@ void shx_conn_after_fork(void)
 
 		if (fd >= 0)
 			sys_close(fd);
+		/* (MADV_DONTFORK: the channel's mapping stayed with the parent) */
+		slots[i].ch = NULL;
 		atomic_store(&slots[i].busy, 0);
 	}
 }

@@ -296,9 +296,18 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 	ns->inodes_used--;
 	if (S_ISREG(ip->mode))
 		ns->objects--;
-	close(ip->memfd);
+	if (ip->memfd >= 0 && ns->nreap < (int)(sizeof(ns->reap) / sizeof(ns->reap[0])))
+		ns->reap[ns->nreap++] = ip->memfd;
+	else if (ip->memfd >= 0)
+		close(ip->memfd);
 	free(ip->target);
 	free(ip);
+}
+
+void ns_reap(struct ns *ns)
+{
+	while (ns->nreap > 0)
+		close(ns->reap[--ns->nreap]);
 }
 
 void ns_hold(struct ns_inode *ip)
@@ -1575,6 +1584,7 @@ void ns_destroy(struct ns *ns)
 	for (size_t i = 0; i < ns->itab_size; i++)
 		while (ns->itab[i])
 			free_inode(ns, ns->itab[i]);
+	ns_reap(ns);
 	for (int i = 0; i < ns->nmounts; i++)
 		free(ns->mounts[i].prefix);
 	free(ns->itab);

@@ -92,6 +92,8 @@ struct ns {
 	size_t itab_size;
 	struct ns_dentry **dtab; /* by (parent, name) */
 	size_t dtab_size, ndentries;
+	int reap[32]; /* memfds of freed inodes, closed after the answer (ns_reap) */
+	int nreap;
 	/* paging (tools/pager.c): told when a regular object is made, is
 	 * about to be truncated to `size`, is freed, and when its attributes
 	 * are read (swapped pages are blocks too) */
@@ -107,6 +109,10 @@ void ns_destroy(struct ns *ns);
 int ns_add_mount(struct ns *ns, const char *prefix);
 
 struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
+/* Closes the memfds of the inodes freed since the last call.  Closing the
+ * last fd of a memfd frees its pages, which can take longer than the rest
+ * of an unlink; the manager does it after it has answered. */
+void ns_reap(struct ns *ns);
 
 /* The open(2) of a path under a mount: creates, truncates and checks
  * permissions as the kernel would.  On success *ip is the inode, with one

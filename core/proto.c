@@ -507,6 +507,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
+		[SHX_OP_CHAN] = "chan",
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",
 		[SHX_OP_SEEK] = "seek",	      [SHX_OP_SWAPINFO] = "swapinfo",
 		[SHX_OP_SWAPSET] = "swapset", [SHX_OP_PGUFFD] = "pguffd",

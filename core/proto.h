@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define SHX_PROTO_MAGIC 0x31584853u /* "SHX1" */
-#define SHX_PROTO_VERSION 1
+#define SHX_PROTO_VERSION 2
 #define SHX_HDR_LEN 12
 #define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
 #define SHX_REQ_DATA_MAX 65536 /* a request's data: an xattr value (XATTR_SIZE_MAX) */
@@ -72,6 +72,8 @@ enum shx_op {
 	SHX_OP_XATTR,	  /* path, or ino alone; flags: SHX_XATTR_*, path2: the name,
 			     mode: XATTR_CREATE/REPLACE, data: the value, aux: room
 			     -> data: value or list, value: its size */
+	/* speed */
+	SHX_OP_CHAN,	  /* an fd: the connection's channel (chan.h), a sealed memfd */
 	/* paging (tools/pager.c) */
 	SHX_OP_PGTABLE,	  /* -> fd of the page-state table (core/pgstate.h) */
 	SHX_OP_SWAPIN,	  /* ino, size: offset, atime_ns: length (-1: all), flags:

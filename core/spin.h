@@ -45,6 +45,10 @@ static inline void shx_spin_result(struct shx_spin *s, int ok)
 	if (ok) {
 		if (level)
 			atomic_store_explicit(&s->level, 0, memory_order_relaxed);
+		/* (a poll made without asking shx_spin_try may succeed while
+		 * waits are still to be skipped: polling pays again now) */
+		if (atomic_load_explicit(&s->skip, memory_order_relaxed))
+			atomic_store_explicit(&s->skip, 0, memory_order_relaxed);
 		return;
 	}
 	if (level < SHX_SPIN_LEVEL_MAX)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "log.h"
 #include "server.h"
 
@@ -47,7 +49,8 @@ struct client {
 	pid_t pid;	      /* the process that connected (SO_PEERCRED): its holds */
 	struct hold *holds; /* sorted by ino */
 	size_t nholds, cap;
-	int in_fd; /* an fd that came with the current request, or -1 */
+	struct shx_chan *ch; /* its channel, mapped here too; or NULL */
+	size_t chan_index;   /* in srv->chans */
 };
 
 /* --- holds --------------------------------------------------------------- */
@@ -642,6 +645,60 @@ static int do_shmlist(struct client *c, const struct shx_req *q, struct shx_rep 
 	return 0;
 }
 
+/* --- channels (core/chan.h) ----------------------------------------------- */
+
+static int passed_fd = -1; /* an fd that came with the current request */
+
+/* The client hands over its channel: a memfd sealed against shrinking
+ * (so that our accesses cannot fault), as large as a channel. */
+static int do_chan(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct server *s = c->srv;
+	struct stat st;
+	int seals;
+	void *m;
+
+	(void)q;
+	(void)p;
+	(void)fd;
+	if (c->ch || passed_fd < 0)
+		return -EINVAL;
+	seals = fcntl(passed_fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(passed_fd, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size < (off_t)SHX_CHAN_SIZE)
+		return -EINVAL;
+	if (s->nchans == s->chancap) {
+		size_t cap = s->chancap ? 2 * s->chancap : 16;
+		struct client **v = realloc(s->chans, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->chans = v;
+		s->chancap = cap;
+	}
+	m = mmap(NULL, SHX_CHAN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, passed_fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	c->ch = m;
+	c->chan_index = s->nchans;
+	s->chans[s->nchans++] = c;
+	return 0;
+}
+
+static void chan_drop(struct client *c)
+{
+	struct server *s = c->srv;
+	struct client *last;
+
+	if (!c->ch)
+		return;
+	munmap(c->ch, SHX_CHAN_SIZE);
+	c->ch = NULL;
+	last = s->chans[--s->nchans];
+	s->chans[c->chan_index] = last;
+	last->chan_index = c->chan_index;
+}
+
 /* --- paging (tools/pager.c) --------------------------------------------- */
 
 static int do_pgtable(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
@@ -735,10 +792,10 @@ static int do_pguffd(struct client *c, const struct shx_req *q, struct shx_rep *
 {
 	int r;
 
-	if (c->in_fd < 0)
+	if (passed_fd < 0)
 		return -EBADF;
-	r = pager_uffd_add(&c->srv->pager, c->pid, c->in_fd);
-	c->in_fd = -1; /* the pager's now, or closed */
+	r = pager_uffd_add(&c->srv->pager, c->pid, passed_fd);
+	passed_fd = -1; /* the pager's now, or closed */
 	return r;
 }
 
@@ -794,6 +851,8 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_SHMINHERIT] = do_shminherit, [SHX_OP_SHMLIST] = do_shmlist,
 	/* /tmp as a complete tmpfs */
 	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,   [SHX_OP_XATTR] = do_xattr,
+	/* speed */
+	[SHX_OP_CHAN] = do_chan,
 	/* paging */
 	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
 	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
@@ -872,8 +931,7 @@ static void client_end(struct client *c)
 	struct server *s = c->srv;
 
 	shx_debug("client %d (pid %d) gone, %zu holds", c->fd, (int)c->pid, c->nholds);
-	if (c->in_fd >= 0)
-		close(c->in_fd);
+	chan_drop(c);
 	loop_del(s->loop, c->fd);
 	close(c->fd);
 	for (size_t i = 0; i < c->nholds; i++) {
@@ -900,26 +958,48 @@ static void client_end(struct client *c)
 		s->listen_paused = 0;
 	if (server_idle(s))
 		s->idle_since_ns = ns_now();
+	ns_reap(&s->ns);
+}
+
+/* The answer to a request that came through the channel: in the channel,
+ * and an fd that goes with it through the socket, before. */
+static int send_reply_chan(struct client *c, struct shx_rep *p, int fd)
+{
+	struct shx_chan *ch = c->ch;
+	size_t n;
+
+	if (fd >= 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { (void *)"", 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		shx_msg_put_fd(&mh, cbuf, fd);
+		p->hflags |= SHX_HF_FD;
+		if (sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			return -errno;
+	}
+	n = shx_rep_encode(p, ch->buf, SHX_CHAN_BUF);
+	if (n == 0)
+		return -EMSGSIZE;
+	atomic_store_explicit(&ch->len, n, memory_order_relaxed);
+	atomic_store(&ch->state, SHX_CHAN_REP);
+	if (atomic_load(&ch->waiting)) {
+		shx_chan_wake(ch);
+		c->srv->woke_client = 1;
+	}
+	return 0;
 }
 
 static int send_reply(struct client *c, struct shx_rep *p, int fd)
 {
 	static uint8_t buf[SHX_REP_MAX];
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { buf, 0 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (fd >= 0) {
-		struct cmsghdr *cm;
-
 		p->hflags |= SHX_HF_FD;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		shx_msg_put_fd(&mh, cbuf, fd);
 	}
 	iov.iov_len = shx_rep_encode(p, buf, sizeof(buf));
 	if (iov.iov_len == 0)
@@ -951,14 +1031,14 @@ static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
 			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
 			c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
 		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			/* one fd is kept for the request (a userfaultfd, for
-			 * paging); anything more is closed */
+			/* one fd comes with SHX_OP_CHAN (a channel) or SHX_OP_PGUFFD (a
+			 * userfaultfd): keep the first, close the rest */
 			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
 				int fd;
 
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (c->in_fd < 0)
-					c->in_fd = fd;
+				if (passed_fd < 0)
+					passed_fd = fd;
 				else
 					close(fd);
 			}
@@ -967,35 +1047,33 @@ static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
 	return n;
 }
 
-static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
+static int chan_serve(struct client *c);
+
+/* One request of n bytes at in, from the socket or (via_chan) copied out
+ * of the client's channel. */
+static void serve(struct client *c, const uint8_t *in, size_t n, int via_chan)
 {
-	static uint8_t in[SHX_REQ_PACKET_MAX + 1];
 	static uint8_t data[SHX_DATA_MAX];
 	static struct shx_req q;
-	struct client *c = arg;
 	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
-	ssize_t n;
 	int rfd = -1, r;
 
-	n = recv_request(c, in, sizeof(in));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		client_end(c);
-		return;
-	}
 	if (shx_req_decode(in, n, &q) < 0 || (!c->greeted && q.op != SHX_OP_HELLO) ||
-	    !handlers[q.op]) {
-		shx_log("pid %d: malformed request (%zd bytes), closing its connection",
+	    !handlers[q.op] || (via_chan && q.op == SHX_OP_CHAN)) {
+		shx_log("pid %d: malformed request (%zu bytes), closing its connection",
 			(int)c->cred.pid, n);
 		client_end(c);
 		return;
 	}
-	r = handlers[q.op](c, &q, &p, &rfd);
-	if (c->in_fd >= 0) { /* not taken by the handler */
-		close(c->in_fd);
-		c->in_fd = -1;
+	if (via_chan && (q.hflags & SHX_HF_NOREPLY)) {
+		/* taken: the client may post its next request */
+		atomic_store(&c->ch->state, SHX_CHAN_IDLE);
+		if (atomic_load(&c->ch->waiting)) {
+			shx_chan_wake(c->ch);
+			c->srv->woke_client = 1;
+		}
 	}
+	r = handlers[q.op](c, &q, &p, &rfd);
 	shx_debug("pid %d: %s %s -> %d", (int)c->cred.pid, shx_op_name(q.op), q.path, r);
 	if (r == -SHX_EESCAPE) { /* tell the client where the real file system takes over */
 		p.datalen = strlen(c->srv->ns.escape);
@@ -1009,7 +1087,7 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 			close(rfd);
 			rfd = -1;
 		}
-		if (send_reply(c, &p, rfd) < 0) {
+		if ((via_chan ? send_reply_chan(c, &p, rfd) : send_reply(c, &p, rfd)) < 0) {
 			if (rfd >= 0)
 				close(rfd);
 			client_end(c);
@@ -1018,10 +1096,80 @@ static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	if (rfd >= 0)
 		close(rfd);
-	/* answered: now the memory of removed segments may go */
+	/* answered: now the memory of removed segments and files may go */
 	sysv_reap(&c->srv->sysv);
+	ns_reap(&c->srv->ns);
 	if (q.op == SHX_OP_HELLO && r < 0)
 		client_end(c);
+}
+
+static void client_ready(struct loop *l, int fd, void *arg, unsigned events)
+{
+	static uint8_t in[SHX_REQ_PACKET_MAX + 1];
+	struct client *c = arg;
+	ssize_t n;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	n = recv_request(c, in, sizeof(in));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_end(c);
+		return;
+	}
+	if (n == 1 && c->ch && passed_fd < 0) { /* a wake-up: look at the channel */
+		chan_serve(c);
+		return;
+	}
+	serve(c, in, n, 0);
+	if (passed_fd >= 0) {
+		close(passed_fd);
+		passed_fd = -1;
+	}
+}
+
+/* The request waiting in c's channel, if there is one: 1 if served. */
+static int chan_serve(struct client *c)
+{
+	static uint8_t in[SHX_REQ_PACKET_MAX];
+	struct shx_chan *ch = c->ch;
+	uint32_t len;
+
+	if (atomic_load_explicit(&ch->state, memory_order_acquire) != SHX_CHAN_REQ)
+		return 0;
+	len = atomic_load_explicit(&ch->len, memory_order_relaxed);
+	if (len > sizeof(in)) {
+		shx_log("pid %d: malformed request (%u bytes), closing its connection",
+			(int)c->cred.pid, len);
+		client_end(c);
+		return 1;
+	}
+	memcpy(in, ch->buf, len);
+	serve(c, in, len, 1);
+	return 1;
+}
+
+int server_poll_chans(struct server *s)
+{
+	int served = 0;
+
+	/* downwards: a client that ends is replaced by the last one */
+	for (size_t i = s->nchans; i-- > 0;)
+		served += chan_serve(s->chans[i]);
+	return served;
+}
+
+int server_chans_asleep(struct server *s, int asleep)
+{
+	int waiting = 0;
+
+	for (size_t i = 0; i < s->nchans; i++)
+		atomic_store(&s->chans[i]->ch->asleep, asleep);
+	for (size_t i = 0; asleep && i < s->nchans; i++)
+		waiting |= atomic_load(&s->chans[i]->ch->state) == SHX_CHAN_REQ;
+	return waiting;
 }
 
 static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
@@ -1057,7 +1205,6 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	c->srv = s;
 	c->fd = cfd;
-	c->in_fd = -1;
 	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
 	c->pid = uc.pid;
 	client_pid_add(s, uc.pid);
@@ -1075,6 +1222,7 @@ void server_tick(struct server *s)
 {
 	server_check_orphans(s);
 	sysv_poll(&s->sysv);
+	ns_reap(&s->ns);
 }
 
 /* A process attaching segments has exited. */
@@ -1154,6 +1302,7 @@ void server_fini(struct server *s)
 		s->orphans = o->next;
 		free(o);
 	}
+	free(s->chans);
 	/* the segments first: their inodes are the namespace's */
 	sysv_destroy(&s->sysv);
 	pager_fini(&s->pager);

@@ -19,6 +19,9 @@ struct server {
 	int64_t idle_since_ns; /* when the manager last became idle and empty; 0 if busy */
 	struct orphan *orphans; /* holds of processes whose connection ended */
 	struct sysv sysv;	/* System V shared memory */
+	struct client **chans;	/* the clients with a channel (core/chan.h) */
+	size_t nchans, chancap;
+	int woke_client;	/* an answer woke a client sleeping on its channel */
 	/* paging: the pager, and the pids of the connected clients (one per
 	 * connection), whose fds wait for page-ins */
 	struct pager pager;
@@ -41,6 +44,12 @@ void server_check_orphans(struct server *s);
  * segments that may have exec'd. */
 int server_wants_tick(const struct server *s);
 void server_tick(struct server *s);
+/* Serves the requests waiting in the clients' channels; how many. */
+int server_poll_chans(struct server *s);
+/* The manager goes to sleep (1) or wakes (0): clients that post a
+ * request then wake it through their socket.  Going to sleep returns
+ * nonzero if a request came in meanwhile (then it stays awake). */
+int server_chans_asleep(struct server *s, int asleep);
 /* Paging: how long the loop may sleep, and the pager's turn. */
 int server_timeout_ms(const struct server *s);
 void server_page(struct server *s);

@@ -264,15 +264,37 @@ int main(int argc, char **argv)
 		/* After a request, poll a little before sleeping: the next one
 		 * of a burst usually follows within microseconds, and a wake-up
 		 * costs tens of them (see SPIN_NS in core/conn.c). */
-		int64_t spin_until = spin && shx_spin_try(&polling) ? ns_now() + SPIN_NS : 0;
+		/* A client we just woke takes a wake-up to send its next
+		 * request: wait for it whatever the score, and only count a
+		 * success (see poll_a_while in core/conn.c: the other half of
+		 * the same rule). */
+		int woke = srv.woke_client;
+		int64_t spin_until = spin && (woke || shx_spin_try(&polling))
+					     ? ns_now() + (woke ? 2 : 1) * SPIN_NS
+					     : 0;
+		unsigned turn = 0;
 
-		do
-			r = loop_run_once(srv.loop, 0);
-		while (r == 0 && !stop && ns_now() < spin_until);
-		if (spin_until && !stop)
+		srv.woke_client = 0;
+
+		/* The channels are looked at on every turn, the sockets (a
+		 * system call) on every 16th: most requests come through the
+		 * channels once a client has made its first. */
+		do {
+			r = server_poll_chans(&srv);
+			if (r == 0 && (turn++ % 16 == 0 || !srv.nchans))
+				r = loop_run_once(srv.loop, 0);
+		} while (r == 0 && !stop && ns_now() < spin_until);
+		if (spin_until && !stop && (r != 0 || !woke))
 			shx_spin_result(&polling, r != 0);
-		if (r == 0)
-			r = loop_run_once(srv.loop, server_timeout_ms(&srv));
+		if (r == 0) {
+			/* Clients that post now must wake us; one may have
+			 * posted before it could see that. */
+			if (server_chans_asleep(&srv, 1))
+				r = server_poll_chans(&srv);
+			else
+				r = loop_run_once(srv.loop, server_timeout_ms(&srv));
+			server_chans_asleep(&srv, 0);
+		}
 		server_page(&srv);
 		if (r < 0 && r != -EINTR) {
 			shx_log("event loop: %s", strerror(-r));

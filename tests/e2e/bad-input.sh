@@ -208,6 +208,20 @@ T "$evil" passfd "$sock" >"$SHX_TMP/passfd.out" 2>&1
 ok $? "requests carrying fds (SCM_RIGHTS): the manager keeps none of them"
 diag <"$SHX_TMP/passfd.out"
 
+# shellcheck disable=SC2016 # for the inner shell
+n=$(P bash -c 'read -r _ </dev/shm/canary; grep -c "memfd:shx-chan" /proc/$$/maps
+	(grep -c "memfd:shx-chan" /proc/$BASHPID/maps)' 2>/dev/null | tr '\n' ' ')
+[ "$n" = "1 0 " ]
+ok $? "a preloaded shell's requests go through one channel, which a forked child does not share ($n)"
+# shellcheck disable=SC2016
+n=$(SHMEMX_CHANNEL=0 P bash -c 'read -r _ </dev/shm/canary; grep -c "memfd:shx-chan" /proc/$$/maps' 2>/dev/null)
+[ "$n" = 0 ]
+ok $? "SHMEMX_CHANNEL=0: no channel ($n)"
+
+T "$evil" chan "$sock" >"$SHX_TMP/chan.out" 2>&1
+ok $? "channels (shared memory): bad memfds refused, garbage ends that connection only, abandoned requests harm nothing"
+diag <"$SHX_TMP/chan.out"
+
 nsock="$SHX_TMP/nofile/run/sock"
 mkdir "$SHX_TMP/nofile"
 (ulimit -n 64 && SHMEMX_SOCKET="$nsock" exec "$SHMEMX_SHMEMD" --foreground) \

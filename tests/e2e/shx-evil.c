@@ -15,6 +15,11 @@
  *                                  floods the manager with requests
  *   shx-evil passfd SOCK           requests with fds attached: the manager must
  *                                  not keep them
+ *   shx-evil chan SOCK             the shared-memory channel (core/chan.h):
+ *                                  bad memfds refused, garbage in a channel
+ *                                  closes that connection only, a request
+ *                                  left in one by a client that exits harms
+ *                                  nothing, and a good one works
  *   shx-evil conns SOCK N SECS     N connections at once, held SECS seconds
  *   shx-evil hello SOCK            raw connect + HELLO: exit 0 greeted,
  *                                  1 connection closed, 2 cannot connect
@@ -63,6 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "conn.h"
 #include "proto.h"
 
@@ -1829,6 +1835,211 @@ static int usage(void)
 	return 99;
 }
 
+/* --- the shared-memory channel -------------------------------------------- */
+
+/* A memfd for a channel: `size` bytes, sealed against shrinking if asked. */
+static int chan_memfd(size_t size, int seal)
+{
+	int fd = memfd_create("shx-evil", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0 ||
+	    (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)) {
+		diag("cannot make a memfd: %s", errname(errno));
+		exit(99);
+	}
+	return fd;
+}
+
+/* SHX_OP_CHAN with `pass` attached on the greeted connection fd: the
+ * answer's status, or -ECONNRESET / -ETIMEDOUT. */
+static int chan_offer(int fd, int pass)
+{
+	uint8_t buf[SHX_REP_MAX];
+	struct shx_rep p = { .data = buf + SHX_REP_HEAD, .datacap = SHX_DATA_MAX };
+	size_t n = req_path(SHX_OP_CHAN, NULL, 0, buf, sizeof(buf));
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t got;
+
+	shx_msg_put_fd(&mh, cbuf, pass);
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+		return -errno;
+	got = recv_pkt(fd, buf, sizeof(buf), REPLY_WAIT_MS);
+	if (got <= 0)
+		return got == 0 ? -ECONNRESET : (int)got;
+	if (shx_rep_decode_head(buf, got, &p) < 0 || p.op != SHX_OP_CHAN)
+		return -EBADMSG;
+	return p.status;
+}
+
+/* A greeted connection with a good channel mapped at *ch. */
+static int chan_conn(const char *sock, struct shx_chan **ch)
+{
+	int fd = raw_connect(sock), mfd = chan_memfd(SHX_CHAN_SIZE, 1), r;
+
+	if (fd < 0 || greet(fd, NULL) != 0) {
+		diag("cannot connect and greet");
+		exit(1);
+	}
+	*ch = mmap(NULL, SHX_CHAN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (*ch == MAP_FAILED) {
+		diag("mmap: %s", errname(errno));
+		exit(99);
+	}
+	r = chan_offer(fd, mfd);
+	close(mfd);
+	if (r != 0) {
+		diag("a good channel was refused: %s", errname(-r));
+		exit(1);
+	}
+	return fd;
+}
+
+/* Posts a request of len bytes in ch, of which the first (at most cap)
+ * come from msg, and wakes the manager through the socket in case it
+ * sleeps. */
+static void chan_post(int fd, struct shx_chan *ch, const void *msg, size_t cap, uint32_t len)
+{
+	memcpy(ch->buf, msg, len < cap ? len : cap);
+	atomic_store(&ch->len, len);
+	atomic_store(&ch->state, SHX_CHAN_REQ);
+	send_pkt(fd, "", 1);
+}
+
+/* Whether the manager ends connection fd within the reply timeout. */
+static int closed_soon(int fd)
+{
+	uint8_t buf[SHX_REP_MAX];
+	ssize_t got;
+
+	do
+		got = recv_pkt(fd, buf, sizeof(buf), REPLY_WAIT_MS);
+	while (got > 0);
+	return got == 0 || got == -ECONNRESET;
+}
+
+static int cmd_chan(const char *sock)
+{
+	uint64_t pid = manager_pid(sock);
+	uint8_t msg[SHX_REQ_MAX];
+	struct shx_chan *ch;
+	int fd, mfd, r, bad = 0;
+	int64_t end;
+	size_t n;
+
+	/* refused, and the connection goes on: a memfd not sealed against
+	 * shrinking (the client could make the manager's accesses fault),
+	 * one too small, something that is not a memfd at all */
+	struct {
+		const char *what;
+		int mfd;
+	} refuse[] = {
+		{ "unsealed memfd", chan_memfd(SHX_CHAN_SIZE, 0) },
+		{ "memfd too small", chan_memfd(SHX_CHAN_SIZE / 2, 1) },
+		{ "/dev/null", open("/dev/null", O_RDWR | O_CLOEXEC) },
+	};
+	for (size_t i = 0; i < sizeof(refuse) / sizeof(refuse[0]); i++) {
+		struct shx_stats st;
+
+		fd = raw_connect(sock);
+		if (fd < 0 || greet(fd, NULL) != 0) {
+			diag("cannot connect and greet");
+			return 1;
+		}
+		r = chan_offer(fd, refuse[i].mfd);
+		if (r != -EINVAL) {
+			diag("%s as a channel: %s, not EINVAL", refuse[i].what, errname(-r));
+			bad = 1;
+		}
+		if ((r = stats_on(fd, &st)) < 0) {
+			diag("after the %s the connection fails: %s", refuse[i].what, errname(-r));
+			bad = 1;
+		}
+		close(fd);
+		close(refuse[i].mfd);
+	}
+
+	/* a good channel answers a request in place; a second one is refused */
+	fd = chan_conn(sock, &ch);
+	n = req_path(SHX_OP_STATS, NULL, 0, msg, sizeof(msg));
+	chan_post(fd, ch, msg, sizeof(msg), (uint32_t)n);
+	for (end = now_ms() + REPLY_WAIT_MS; atomic_load(&ch->state) != SHX_CHAN_REP;) {
+		if (now_ms() > end) {
+			diag("no answer in the channel");
+			return 1;
+		}
+		sleep_ms(1);
+	}
+	{
+		struct shx_rep p = { .data = ch->buf + SHX_REP_HEAD, .datacap = SHX_DATA_MAX };
+
+		if (shx_rep_decode_head(ch->buf, atomic_load(&ch->len), &p) < 0 ||
+		    p.op != SHX_OP_STATS || p.status != 0) {
+			diag("the channel's answer is not STATS' (op %u, status %d)", p.op, p.status);
+			bad = 1;
+		}
+	}
+	atomic_store(&ch->state, SHX_CHAN_IDLE);
+	mfd = chan_memfd(SHX_CHAN_SIZE, 1);
+	if ((r = chan_offer(fd, mfd)) != -EINVAL) {
+		diag("a second channel: %s, not EINVAL", errname(-r));
+		bad = 1;
+	}
+	close(mfd);
+	close(fd);
+	munmap(ch, SHX_CHAN_SIZE);
+
+	/* garbage in a channel ends that connection, and only that one */
+	struct {
+		const char *what;
+		uint32_t len;
+		int chan_op; /* a well-formed SHX_OP_CHAN, which needs the socket */
+	} garbage[] = {
+		{ "a length beyond the channel", 0xffffffffu, 0 },
+		{ "random bytes", 64, 0 },
+		{ "an empty message", 0, 0 },
+		{ "SHX_OP_CHAN through the channel", 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		uint32_t len = garbage[i].len;
+
+		fd = chan_conn(sock, &ch);
+		for (size_t k = 0; k < sizeof(msg); k++)
+			msg[k] = (uint8_t)(k * 151 + 7);
+		if (garbage[i].chan_op)
+			len = (uint32_t)req_path(SHX_OP_CHAN, NULL, 0, msg, sizeof(msg));
+		chan_post(fd, ch, msg, sizeof(msg), len);
+		if (!closed_soon(fd)) {
+			diag("%s in the channel: the connection stays", garbage[i].what);
+			bad = 1;
+		}
+		close(fd);
+		munmap(ch, SHX_CHAN_SIZE);
+		if (control(sock, pid, 0) < 0)
+			return 1;
+	}
+
+	/* a client that posts a request and exits without its answer */
+	for (int i = 0; i < 20; i++) {
+		pid_t kid = fork();
+
+		if (kid == 0) {
+			fd = chan_conn(sock, &ch);
+			n = req_path(SHX_OP_STAT, "/dev/shm", 0, msg, sizeof(msg));
+			chan_post(fd, ch, msg, sizeof(msg), (uint32_t)n);
+			_exit(0);
+		}
+		if (kid < 0 || waitpid(kid, NULL, 0) < 0) {
+			diag("fork: %s", errname(errno));
+			return 99;
+		}
+	}
+	if (control(sock, pid, 0) < 0)
+		return 1;
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -1848,6 +2059,8 @@ int main(int argc, char **argv)
 		return cmd_noread(argv[2], argv[3]);
 	if (!strcmp(cmd, "passfd") && argc == 3)
 		return cmd_passfd(argv[2]);
+	if (!strcmp(cmd, "chan") && argc == 3)
+		return cmd_chan(argv[2]);
 	if (!strcmp(cmd, "conns") && argc == 5)
 		return cmd_conns(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(cmd, "hello") && argc == 3)

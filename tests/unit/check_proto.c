@@ -325,6 +325,7 @@ static const struct {
 	{ SHX_OP_MKNOD, 0, "/tmp/sock", "sock" },
 	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
 	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
+	{ SHX_OP_CHAN, 0, "", "" },
 	/* paging */
 	{ SHX_OP_PGTABLE, 0, "", "" },
 	{ SHX_OP_SWAPIN, 0, "", "" },
@@ -1226,6 +1227,7 @@ START_TEST(op_names)
 		[SHX_OP_SHMINHERIT] = "shminherit", [SHX_OP_SHMLIST] = "shmlist",
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
+		[SHX_OP_CHAN] = "chan",
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",     [SHX_OP_SEEK] = "seek",
 		[SHX_OP_SWAPINFO] = "swapinfo", [SHX_OP_SWAPSET] = "swapset",
 		[SHX_OP_PGUFFD] = "pguffd",   [SHX_OP_PGMAP] = "pgmap",       [SHX_OP_PGUNMAP] = "pgunmap",

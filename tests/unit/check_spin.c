@@ -59,6 +59,26 @@ START_TEST(one_success_resets)
 }
 END_TEST
 
+/* A poll made without asking (the manager was asleep and this request
+ * woke it: conn.c's poll_a_while) that pays ends the pause at once. */
+START_TEST(a_forced_success_ends_the_pause)
+{
+	struct shx_spin s = { 0 };
+
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(shx_spin_try(&s), 1);
+		shx_spin_result(&s, 0);
+		if (i < 3)
+			skipped(&s);
+	}
+	/* 15 waits to skip; one forced poll pays */
+	shx_spin_result(&s, 1);
+	ck_assert_int_eq(shx_spin_try(&s), 1);
+	shx_spin_result(&s, 0);
+	ck_assert_uint_eq(skipped(&s), 1);
+}
+END_TEST
+
 static Suite *spin_suite(void)
 {
 	Suite *s = suite_create("spin");
@@ -67,6 +87,7 @@ static Suite *spin_suite(void)
 	tcase_add_test(tc, polls_at_first_and_while_it_pays);
 	tcase_add_test(tc, failures_pause_polling_longer_each_time);
 	tcase_add_test(tc, one_success_resets);
+	tcase_add_test(tc, a_forced_success_ends_the_pause);
 	suite_add_tcase(s, tc);
 	return s;
 }
