@@ -137,6 +137,7 @@ static int set_group_limit(struct shx_config *cfg, const char *key, const char *
 		l->nr_inodes = n;
 	return 0;
 }
+static int swap_config_set(struct shx_config *cfg, const char *key, const char *val);
 
 int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 {
@@ -146,6 +147,8 @@ int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 		return 0;
 	if (!strncmp(key, "app.", 4) || !strncmp(key, "user.", 5))
 		return set_group_limit(cfg, key, val);
+	if (!strncmp(key, "swap_", 5))
+		return swap_config_set(cfg, key, val);
 	if (shx_parse_size(val, &n) < 0)
 		return -EINVAL;
 	if (!strcmp(key, "size"))
@@ -311,6 +314,9 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 		{ "SHMEMX_USER_NR_INODES", "user_nr_inodes" },
 		{ "SHMEMX_APP_SIZE", "app_size" },
 		{ "SHMEMX_APP_NR_INODES", "app_nr_inodes" },
+		{ "SHMEMX_SWAP_BUDGET", "swap_budget" },
+		{ "SHMEMX_SWAP_LIMIT", "swap_limit" },
+		{ "SHMEMX_SWAP_DIR", "swap_dir" },
 	};
 	int r;
 
@@ -328,6 +334,10 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 	cfg->shmmni = kernel_limit("shmmni", 4096);
 	if (cfg->shmmni > SHX_SHMMNI_MAX)
 		cfg->shmmni = SHX_SHMMNI_MAX;
+	cfg->swap_budget = 0;
+	cfg->swap_budget_pct = 50;
+	cfg->swap_limit = 0;
+	cfg->swap_dir[0] = 0;
 
 	r = each_config_setting(set_one, cfg, err, errlen);
 	if (r < 0)
@@ -383,5 +393,41 @@ int shx_make_private_dir(const char *dir)
 		return -EPERM;
 	if ((st.st_mode & 077) && chmod(dir, st.st_mode & 0700) < 0)
 		return -errno;
+	return 0;
+}
+
+/* --- paging ------------------------------------------------------------------ */
+
+/* swap_budget = SIZE or N% (of available memory or the cgroup's limit,
+ * which only the manager knows when it runs); swap_limit = SIZE;
+ * swap_dir = an absolute directory. */
+static int swap_config_set(struct shx_config *cfg, const char *key, const char *val)
+{
+	uint64_t n;
+
+	if (!strcmp(key, "swap_dir")) {
+		if (val[0] != '/' || strlen(val) >= sizeof(cfg->swap_dir))
+			return -EINVAL;
+		strcpy(cfg->swap_dir, val);
+		return 0;
+	}
+	if (!strcmp(key, "swap_budget") && val[0] && val[strlen(val) - 1] == '%') {
+		char *end;
+		unsigned long pct = strtoul(val, &end, 10);
+
+		if (end == val || strcmp(end, "%") || pct < 1 || pct > 100)
+			return -EINVAL;
+		cfg->swap_budget = 0;
+		cfg->swap_budget_pct = pct;
+		return 0;
+	}
+	if (shx_parse_size(val, &n) < 0)
+		return -EINVAL;
+	if (!strcmp(key, "swap_budget"))
+		cfg->swap_budget = n;
+	else if (!strcmp(key, "swap_limit"))
+		cfg->swap_limit = n;
+	else
+		return -ENOENT;
 	return 0;
 }

@@ -40,6 +40,14 @@ struct shx_config {
 	uint64_t user_size, user_nr_inodes, app_size, app_nr_inodes;
 	struct shx_group_limit limits[SHX_GROUP_LIMITS_MAX];
 	int nlimits;
+	/* paging (tools/pager.c): swap_budget is the bytes the objects may
+	 * keep in memory (0: swap_budget_pct percent of available memory, or
+	 * of the cgroup's limit when lower); swap_limit the swap size (0:
+	 * size_limit); swap_dir where the swap files go ("": the default) */
+	uint64_t swap_budget;
+	unsigned swap_budget_pct;
+	uint64_t swap_limit;
+	char swap_dir[256];
 };
 
 /* ipc_mni: how many segments the id scheme can tell apart */

@@ -558,14 +558,13 @@ static int roundtrip(int sock, struct shx_req *req, struct shx_rep *rep, int *fd
 			struct ucred uc = { getpid(), atomic_load(&eff_uid), atomic_load(&eff_gid) };
 
 			smh.msg_control = ccred;
-			smh.msg_controllen = sizeof(ccred);
+			smh.msg_controllen = CMSG_SPACE(sizeof(struct ucred));
 			cm = CMSG_FIRSTHDR(&smh);
 			cm->cmsg_level = SOL_SOCKET;
 			cm->cmsg_type = SCM_CREDENTIALS;
 			cm->cmsg_len = CMSG_LEN(sizeof(uc));
 			memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
 		}
-
 		while (syscall(SYS_sendmsg, sock, &smh, MSG_NOSIGNAL) < 0)
 			if (errno != EINTR)
 				return -errno;
@@ -638,8 +637,9 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 		}
 		ch = i >= 0 && !atomic_load_explicit(&chan_off, memory_order_relaxed) ? slots[i].ch
 										    : NULL;
-		r = ch ? roundtrip_chan(sock, ch, req, rep, fd, fd_flags)
-		       : roundtrip(sock, req, rep, fd, fd_flags, -1);
+		/* an fd to hand over (paging's userfaultfd) goes by the socket */
+		r = ch && !req->sendfd1 ? roundtrip_chan(sock, ch, req, rep, fd, fd_flags)
+					: roundtrip(sock, req, rep, fd, fd_flags, req->sendfd1 - 1);
 		/* A manager that went away (idle exit, restart) gets one
 		 * reconnect; a protocol error does not. */
 		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN || r == -EBADF) {

@@ -17,6 +17,7 @@
 #define SHX_FD_APPEND 0x2 /* opened O_APPEND */
 #define SHX_FD_WRITE 0x4  /* open for writing */
 #define SHX_FD_SPECIAL 0x8 /* a FIFO or device: no space to pay for */
+#define SHX_FD_PINNED 0x10 /* paging: a stdio stream reads it by calls no wrapper sees */
 
 struct shx_fdent {
 	uint64_t ino; /* 0: not ours */

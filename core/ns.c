@@ -279,6 +279,8 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 	ip->quser = g[0];
 	ip->qapp = g[1];
 	quota_charge_inode(g, 2, 1, S_ISREG(mode));
+	if (S_ISREG(mode) && ns->pg_hook)
+		ns->pg_hook(ns->pg_ctx, ip, NS_PG_CREATE, 0, NULL);
 	return ip;
 }
 
@@ -312,6 +314,8 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 
 	if (special(ip->mode) && ns_node_path(ns, ip, node, sizeof(node)) == 0)
 		unlink(node);
+	if (S_ISREG(ip->mode) && ns->pg_hook)
+		ns->pg_hook(ns->pg_ctx, ip, NS_PG_FREE, 0, NULL);
 	ns_xattr_free(ns, ip);
 	iunhash(ns, ip);
 	ns->size_used -= ip->charged;
@@ -430,8 +434,9 @@ void ns_sync(struct ns *ns, struct ns_inode *ip)
 	if (!S_ISREG(ip->mode) || fstat(ip->memfd, &st) < 0)
 		return;
 	base = page_up(st.st_size);
-	if ((uint64_t)st.st_blocks * 512 > base)
-		base = (uint64_t)st.st_blocks * 512;
+	/* (pages in swap files are the object's too) */
+	if ((uint64_t)st.st_blocks * 512 + ip->swapped > base)
+		base = (uint64_t)st.st_blocks * 512 + ip->swapped;
 	/* space a holder was granted stays paid for until it lets go: it
 	 * may be writing into it now; so do the bytes appenders may still
 	 * add past whatever the end will be */
@@ -841,6 +846,8 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 			return r;
 		/* handle_truncate */
 		if ((flags & O_TRUNC) && S_ISREG(ip->mode) && !(flags & O_PATH)) {
+			if (ns->pg_hook)
+				ns->pg_hook(ns->pg_ctx, ip, NS_PG_TRUNC, 0, NULL);
 			if (ftruncate(ip->memfd, 0) < 0)
 				return -errno;
 			ns_sync(ns, ip);
@@ -978,6 +985,8 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 		a->atime_ns = st.st_atim.tv_sec * 1000000000LL + st.st_atim.tv_nsec;
 		a->mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 		a->ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+		if (ns->pg_hook)
+			ns->pg_hook(ns->pg_ctx, ip, NS_PG_ATTR, 0, a);
 		if (a->ctime_ns < ip->ctime_ns)
 			a->ctime_ns = ip->ctime_ns;
 	} else if (S_ISLNK(ip->mode)) {
@@ -1058,6 +1067,8 @@ int ns_setattr(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip,
 		r = ns_reserve(ns, ip, q->size, 0, &granted);
 		if (r < 0)
 			return r;
+		if (ns->pg_hook)
+			ns->pg_hook(ns->pg_ctx, ip, NS_PG_TRUNC, q->size, NULL);
 		if (ftruncate(ip->memfd, q->size) < 0)
 			r = -errno;
 		ns_sync(ns, ip);

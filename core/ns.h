@@ -111,7 +111,13 @@ struct ns {
 	size_t dtab_size, ndentries;
 	int reap[32]; /* memfds of freed inodes, closed after the answer (ns_reap) */
 	int nreap;
+	/* paging (tools/pager.c): told when a regular object is made, is
+	 * about to be truncated to `size`, is freed, and when its attributes
+	 * are read (swapped pages are blocks too) */
+	void (*pg_hook)(void *ctx, struct ns_inode *ip, int ev, uint64_t size, struct shx_attr *a);
+	void *pg_ctx;
 };
+enum { NS_PG_CREATE, NS_PG_TRUNC, NS_PG_FREE, NS_PG_ATTR };
 
 int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder);
 void ns_destroy(struct ns *ns);

@@ -570,7 +570,50 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_XATTR] = "xattr",
 		[SHX_OP_CHAN] = "chan",
 		[SHX_OP_QUOTA] = "quota",
+		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",
+		[SHX_OP_SEEK] = "seek",	      [SHX_OP_SWAPINFO] = "swapinfo",
+		[SHX_OP_SWAPSET] = "swapset", [SHX_OP_PGUFFD] = "pguffd",
+		[SHX_OP_PGMAP] = "pgmap",     [SHX_OP_PGUNMAP] = "pgunmap",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";
+}
+
+/* --- paging ------------------------------------------------------------------ */
+
+int shx_swapinfo_put(struct shx_rep *rep, const struct shx_swapinfo *si)
+{
+	struct cur c = data_writer(rep);
+	size_t n = strnlen(si->dir, sizeof(si->dir) - 1);
+
+	put(&c, si->budget, 8);
+	put(&c, si->resident, 8);
+	put(&c, si->swapped, 8);
+	put(&c, si->swap_limit, 8);
+	put(&c, si->swap_used, 8);
+	put(&c, si->pageins, 8);
+	put(&c, si->pageouts, 8);
+	put(&c, si->objects_out, 8);
+	put(&c, si->budget_pct, 4);
+	put(&c, si->enabled, 4);
+	put_str(&c, si->dir, n);
+	return data_done(rep, &c);
+}
+
+int shx_swapinfo_get(const struct shx_rep *rep, struct shx_swapinfo *si)
+{
+	struct cur c = data_reader(rep, 0);
+
+	si->budget = get(&c, 8);
+	si->resident = get(&c, 8);
+	si->swapped = get(&c, 8);
+	si->swap_limit = get(&c, 8);
+	si->swap_used = get(&c, 8);
+	si->pageins = get(&c, 8);
+	si->pageouts = get(&c, 8);
+	si->objects_out = get(&c, 8);
+	si->budget_pct = get(&c, 4);
+	si->enabled = get(&c, 4);
+	get_str(&c, si->dir, sizeof(si->dir));
+	return c.bad || c.off != rep->datalen ? -EBADMSG : 0;
 }

@@ -82,6 +82,17 @@ enum shx_op {
 			     SHX_QUOTA_TMP: uid, path: the app, mode: 1 to keep it -> value:
 			     the inode of the app's private /tmp, which stays while the
 			     sender's connection does (and after, if kept) */
+	/* paging (tools/pager.c) */
+	SHX_OP_PGTABLE,	  /* -> fd of the page-state table (core/pgstate.h) */
+	SHX_OP_SWAPIN,	  /* ino, size: offset, atime_ns: length (-1: all), flags:
+			     SHX_SWAPIN_TRUNC (about to truncate to size) */
+	SHX_OP_SEEK,	  /* ino, size: offset, flags: SEEK_DATA/SEEK_HOLE -> value */
+	SHX_OP_SWAPINFO,  /* -> data: one shx_swapinfo record */
+	SHX_OP_SWAPSET,	  /* flags: SHX_SWAPSET_*, size: the value, path: the directory */
+	SHX_OP_PGUFFD,	  /* with an fd: the caller's userfaultfd, for its mappings' page-ins */
+	SHX_OP_PGMAP,	  /* ino, size: address, atime_ns: length, mtime_ns: file offset: a
+			     shared mapping of the object to register with the caller's uffd */
+	SHX_OP_PGUNMAP,	  /* size: address, atime_ns: length; no reply: unmapped */
 	SHX_OP_MAX
 };
 
@@ -159,6 +170,7 @@ struct shx_req {
 	 * (Before the paths, so that clearing the fixed part clears them.) */
 	const void *data;
 	uint32_t datalen;
+	int sendfd1; /* paging: an fd to pass with the request, plus one (0: none); not encoded */
 	uint16_t pathlen; /* without the NUL */
 	uint16_t path2len;
 	char path[SHX_PATH_MAX];
@@ -283,6 +295,27 @@ int shx_shmid_append(struct shx_rep *rep, const struct shx_shmid_ds *d);
 int shx_shmid_next(const struct shx_rep *rep, size_t *off, struct shx_shmid_ds *d);
 int shx_group_append(struct shx_rep *rep, const struct shx_group *g);
 int shx_group_next(const struct shx_rep *rep, size_t *off, struct shx_group *g);
+
+/* --- paging ------------------------------------------------------------- */
+
+#define SHX_SWAPIN_TRUNC 0x1
+
+#define SHX_SWAPSET_BUDGET 1	 /* bytes */
+#define SHX_SWAPSET_BUDGET_PCT 2 /* percent of available memory */
+#define SHX_SWAPSET_LIMIT 3	 /* bytes of swap */
+#define SHX_SWAPSET_DIR 4
+
+/* shmemctl swap: the pager's settings and counters */
+struct shx_swapinfo {
+	uint64_t budget, resident, swapped, swap_limit, swap_used;
+	uint64_t pageins, pageouts, objects_out; /* pages, pages, objects */
+	uint32_t budget_pct; /* 0 when the budget is a size */
+	uint32_t enabled;
+	char dir[SHX_PATH_MAX];
+};
+
+int shx_swapinfo_put(struct shx_rep *rep, const struct shx_swapinfo *si);
+int shx_swapinfo_get(const struct shx_rep *rep, struct shx_swapinfo *si);
 int shx_shminfo_put(struct shx_rep *rep, const struct shx_shminfo *i);
 int shx_shminfo_get(const struct shx_rep *rep, struct shx_shminfo *i);
 

@@ -161,6 +161,7 @@ static int appending(const struct shx_fdent *e)
 SHX_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct shx_fdent *e = shx_fdtab_get(fd);
+	struct pg_entry *pe;
 	ssize_t room, r;
 
 	if (!e)
@@ -169,20 +170,26 @@ SHX_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		room = append_room(fd, e, n);
 		if (room < 0)
 			return shx_ret(room);
+		pe = shx_pg_enter_fd(fd, SHX_PG_APPEND, room, 1);
 		r = REAL(write)(fd, buf, room);
+		shx_pg_leave(pe);
 		append_done(e, room, r);
 		return r;
 	}
 	room = room_for(fd, e, -1, n);
-	return room < 0 ? shx_ret(room) : REAL(write)(fd, buf, room);
+	if (room < 0)
+		return shx_ret(room);
+	pe = shx_pg_enter_fd(fd, SHX_PG_POS, room, 1);
+	room = REAL(write)(fd, buf, room);
+	shx_pg_leave(pe);
+	return room;
 }
 
 SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	struct shx_fdent *e = shx_fdtab_get(fd);
-	ssize_t room;
-
-	ssize_t r;
+	struct pg_entry *pe;
+	ssize_t room, r;
 
 	if (!e || off < 0)
 		return REAL(pwrite)(fd, buf, n, off);
@@ -191,12 +198,19 @@ SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 		room = append_room(fd, e, n);
 		if (room < 0)
 			return shx_ret(room);
+		pe = shx_pg_enter_fd(fd, SHX_PG_APPEND, room, 1);
 		r = REAL(pwrite)(fd, buf, room, off);
+		shx_pg_leave(pe);
 		append_done(e, room, r);
 		return r;
 	}
 	room = room_for(fd, e, off, n);
-	return room < 0 ? shx_ret(room) : REAL(pwrite)(fd, buf, room, off);
+	if (room < 0)
+		return shx_ret(room);
+	pe = shx_pg_enter_fd(fd, off, room, 1);
+	room = REAL(pwrite)(fd, buf, room, off);
+	shx_pg_leave(pe);
+	return room;
 }
 
 static size_t iov_total(const struct iovec *iov, int cnt)
@@ -228,10 +242,9 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 {
 	struct shx_fdent *e = shx_fdtab_get(fd);
 	struct iovec cut[64];
+	struct pg_entry *pe;
 	size_t total;
-	ssize_t room;
-
-	ssize_t r;
+	ssize_t room, r;
 	int app;
 
 	if (!e || cnt <= 0 || cnt > IOV_MAX)
@@ -247,7 +260,9 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 		cnt = iov_cut(iov, cnt, room, cut);
 		iov = cut;
 	}
+	pe = shx_pg_enter_fd(fd, app ? SHX_PG_APPEND : off, room, 1);
 	r = real(fd, iov, cnt, off);
+	shx_pg_leave(pe);
 	if (app)
 		append_done(e, room, r);
 	return r;
@@ -327,12 +342,16 @@ SHX_EXPORT int ftruncate(int fd, off_t len)
 
 	if (!e || len < 0 || !(e->flags & SHX_FD_WRITE))
 		return REAL(ftruncate)(fd, len);
+	struct pg_entry *pe;
+
 	r = reserve_to(e, len);
 	if (r == -ESTALE)
 		return REAL(ftruncate)(fd, len);
 	if (r < 0)
 		return shx_ret(r);
+	pe = shx_pg_enter(fd, e->ino, len, 0, SHX_SWAPIN_TRUNC);
 	r = REAL(ftruncate)(fd, len);
+	shx_pg_leave(pe);
 	if (r == 0 && (uint64_t)len < e->reserved) {
 		e->reserved = len;
 		resync(e);
@@ -352,7 +371,10 @@ SHX_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 		if (r < 0 && r != -ESTALE)
 			return shx_ret(r);
 	}
+	struct pg_entry *pe = shx_pg_enter(fd, e->ino, off, len, 0);
+
 	r = REAL(fallocate)(fd, mode, off, len);
+	shx_pg_leave(pe);
 	if (r == 0 && (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE)))
 		resync(e);
 	return r;
@@ -365,10 +387,15 @@ SHX_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
 
 	if (!e || off < 0 || len <= 0 || len > INT64_MAX - off || !(e->flags & SHX_FD_WRITE))
 		return REAL(posix_fallocate)(fd, off, len);
+	struct pg_entry *pe;
+
 	r = reserve_to(e, off + len);
 	if (r < 0 && r != -ESTALE)
 		return -r;
-	return REAL(posix_fallocate)(fd, off, len);
+	pe = shx_pg_enter(fd, e->ino, off, len, 0);
+	r = REAL(posix_fallocate)(fd, off, len);
+	shx_pg_leave(pe);
+	return r;
 }
 
 #ifdef __GLIBC__
@@ -437,7 +464,7 @@ static int copy_entry(int old, int new)
 
 	if (new < 0 || !e || shx_conn_vforked())
 		return new;
-	shx_fdtab_set(new, e->ino, e->flags);
+	shx_fdtab_set(new, e->ino, e->flags & ~SHX_FD_PINNED);
 	shx_fdtab_get(new)->reserved = e->reserved;
 	shx_req_init(&q, SHX_OP_HOLD, NULL);
 	q.ino = e->ino;

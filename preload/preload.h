@@ -188,4 +188,50 @@ void shx_sysv_before_fork(void);
 void shx_sysv_after_fork_parent(void);
 void shx_sysv_after_fork_child(void);
 
+/* pagein.c: a data call on object ino counts itself in the page-state
+ * table between enter and leave, and enter brings [off, off + len) in
+ * first while the object has pages out (off: an offset, or SHX_PG_POS /
+ * SHX_PG_APPEND for the fd's position or end; len UINT64_MAX: all of
+ * it).  flags: SHX_SWAPIN_TRUNC (the call truncates to off), or
+ * SHX_PG_COUNT_ONLY.  NULL (nothing to leave) for an object the
+ * manager does not page. */
+#define SHX_PG_POS (-1)
+#define SHX_PG_APPEND (-2)
+#define SHX_PG_COUNT_ONLY 0x100
+struct pg_entry;
+struct pg_entry *shx_pg_enter(int fd, uint64_t ino, int64_t off, uint64_t len, int flags);
+/* The same for a managed fd (NULL for any other) */
+struct pg_entry *shx_pg_enter_fd(int fd, int64_t off, uint64_t len, int writing);
+void shx_pg_leave(struct pg_entry *e);
+/* After an mmap of the object, before leave: the manager's scan of the
+ * maps may have missed it (pgstate.h) */
+void shx_pg_mapped(struct pg_entry *e);
+/* A stdio stream reads with glibc's internal read, which no wrapper sees:
+ * its object is brought in and kept in (counted in users) from fopen to
+ * fclose; a fork child counts its copies of the streams again. */
+void shx_pg_pin(int fd);
+void shx_pg_unpin(int fd);
+void shx_pg_after_fork_child(void);
+
+/* pagein.c: mappings.  shx_pg_map maps (with real) and registers a shared
+ * mapping of object ino with the manager's page-in, or brings the object
+ * in whole when it cannot; munmap and mremap keep the registrations true;
+ * fork keeps what the process maps in until the child has registered its
+ * copies of the mappings (in its atfork handler). */
+void *shx_pg_map(uint64_t ino, int fd, void *addr, size_t len, int prot, int flags, off_t off,
+		 void *(*real)(void *, size_t, int, int, int, off_t));
+void shx_pg_unmapped(void *addr, size_t len);
+struct shx_pg_remap {
+	uint64_t ino, off, start;
+};
+void shx_pg_remap_begin(struct shx_pg_remap *r, void *old);
+void shx_pg_remap_end(struct shx_pg_remap *r, void *old, size_t old_len, void *m, size_t len);
+#define SHX_PG_FORK_MAX 256
+struct shx_pg_fork {
+	int n;
+	uint64_t ino[SHX_PG_FORK_MAX];
+};
+void shx_pg_before_fork(struct shx_pg_fork *f);
+void shx_pg_after_fork_parent(struct shx_pg_fork *f);
+
 #endif

@@ -39,6 +39,7 @@ static void after_fork_child(void)
 	shx_fdtab_each(hold_again, NULL);
 	shx_cwd_after_fork();
 	shx_sysv_after_fork_child();
+	shx_pg_after_fork_child();
 }
 
 /* Managed fds inherited across exec: the new image starts with an empty

@@ -59,6 +59,8 @@ static FILE *open_stream(const char *path, const char *mode, FILE *(*real)(const
 		saved = errno;
 		close(fd);
 		errno = saved;
+	} else {
+		shx_pg_pin(fd);
 	}
 	return f;
 }
@@ -92,6 +94,8 @@ static FILE *tmp_stream(FILE *(*real)(void))
 		saved = errno;
 		close(fd);
 		errno = saved;
+	} else {
+		shx_pg_pin(fd);
 	}
 	return f;
 }
@@ -151,8 +155,10 @@ static FILE *reopen_stream(const char *path, const char *mode, FILE *f,
 		ino = e->ino;
 	else if (!path && old >= 0 && (e = shx_fdtab_get(old)))
 		ino = e->ino; /* the same object, reopened */
-	if (old >= 0)
+	if (old >= 0) {
+		shx_pg_unpin(old);
 		shx_fd_forget(old);
+	}
 	if (fd >= 0) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		path = proc;
@@ -165,8 +171,10 @@ static FILE *reopen_stream(const char *path, const char *mode, FILE *f,
 	}
 	res = real(path, mode, f);
 	saved = errno;
-	if (res && ino)
+	if (res && ino) {
 		shx_fd_adopt(fileno(res), ino, fcntl(fileno(res), F_GETFL));
+		shx_pg_pin(fileno(res));
+	}
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
@@ -190,7 +198,9 @@ SHX_EXPORT int fclose(FILE *f)
 {
 	int fd = f ? fileno(f) : -1;
 
-	if (fd >= 0)
+	if (fd >= 0) {
+		shx_pg_unpin(fd);
 		shx_fd_forget(fd);
+	}
 	return REAL(fclose)(f);
 }

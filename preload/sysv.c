@@ -305,7 +305,8 @@ SHX_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 			return shmat_fail(EINVAL);
 		}
 	}
-	m = mmap((void *)addr, size, prot, flags, fd, 0);
+	/* the segment's fd is in no table: paging knows it by its inode */
+	m = shx_pg_map(p.attr.ino, fd, (void *)addr, size, prot, flags, 0, mmap);
 	e = errno;
 	REAL(close)(fd);
 	if (m != MAP_FAILED && (flags & MAP_FIXED_NOREPLACE) && (uintptr_t)m != addr) {
@@ -468,10 +469,18 @@ SHX_EXPORT pid_t fork(void)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
+	struct shx_pg_fork pf;
 	pid_t pid;
 
-	if (atomic_load_explicit(&natts, memory_order_relaxed) == 0)
-		return REAL(fork)();
+	/* paging: the child's mappings are not registered for page-in until
+	 * it says so itself; what this process maps stays in meanwhile */
+	shx_pg_before_fork(&pf);
+	if (atomic_load_explicit(&natts, memory_order_relaxed) == 0) {
+		pid = REAL(fork)();
+		if (pid != 0)
+			shx_pg_after_fork_parent(&pf);
+		return pid;
+	}
 	forking = getpid();
 	pid = REAL(fork)();
 	forking = 0;
@@ -483,6 +492,8 @@ SHX_EXPORT pid_t fork(void)
 		q.size = pid;
 		sysv_call(&q, &p, NULL);
 	}
+	if (pid != 0)
+		shx_pg_after_fork_parent(&pf);
 	return pid;
 }
 
@@ -531,6 +542,8 @@ SHX_EXPORT int munmap(void *addr, size_t len)
 {
 	int r = sys_munmap(addr, len);
 
+	if (r == 0)
+		shx_pg_unmapped(addr, len);
 	if (r == 0 && attached())
 		range_changed((uintptr_t)addr, page_end((uintptr_t)addr, len), 0);
 	return r;
@@ -540,7 +553,13 @@ SHX_EXPORT int munmap(void *addr, size_t len)
 static void *map_at(void *addr, size_t len, int prot, int flags, int fd, off_t off,
 		    void *(*real)(void *, size_t, int, int, int, off_t))
 {
-	void *m = real(addr, len, prot, flags, fd, off);
+	/* paging: a mapping of an object is registered with the manager's
+	 * page-in (or the object is brought in whole) */
+	struct shx_fdent *f = !(flags & MAP_ANONYMOUS) && fd >= 0 && shx_ready ? shx_fdtab_get(fd)
+									     : NULL;
+	void *m = f && !(f->flags & (SHX_FD_DIR | SHX_FD_SPECIAL))
+			  ? shx_pg_map(f->ino, fd, addr, len, prot, flags, off, real)
+			  : real(addr, len, prot, flags, fd, off);
 
 	if (m != MAP_FAILED && (flags & MAP_FIXED) && attached())
 		range_changed((uintptr_t)m, page_end((uintptr_t)m, len), 0);
@@ -572,7 +591,11 @@ SHX_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 		want = va_arg(ap, void *);
 		va_end(ap);
 	}
+	struct shx_pg_remap pr;
+
+	shx_pg_remap_begin(&pr, old);
 	m = sys_mremap(old, old_len, new_len, flags, want);
+	shx_pg_remap_end(&pr, old, old_len, m, new_len);
 	if (m == MAP_FAILED || !attached())
 		return m;
 	pthread_mutex_lock(&atts_lock);

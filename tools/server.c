@@ -884,6 +884,145 @@ static int do_quota(struct client *c, const struct shx_req *q, struct shx_rep *p
 	return r;
 }
 
+/* --- paging (tools/pager.c) --------------------------------------------- */
+
+static int do_pgtable(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	int tfd = pager_table_fd(&c->srv->pager);
+
+	if (tfd < 0)
+		return -EOPNOTSUPP;
+	*fd = fcntl(tfd, F_DUPFD_CLOEXEC, 0);
+	return *fd < 0 ? -errno : 0;
+}
+
+/* Objects and segments alike: the client names the memfd it has. */
+static struct ns_inode *pg_iget(struct client *c, uint64_t ino)
+{
+	struct ns_inode *ip = ns_iget(&c->srv->ns, ino);
+
+	return ip && S_ISREG(ip->mode) ? ip : NULL;
+}
+
+static int do_swapin(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = pg_iget(c, q->ino);
+
+	if (!ip)
+		return -ESTALE;
+	return pager_swapin(&c->srv->pager, ip, q->size, (uint64_t)q->atime_ns,
+			    q->flags & SHX_SWAPIN_TRUNC);
+}
+
+static int do_seek(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = pg_iget(c, q->ino);
+	int64_t res;
+	int r;
+
+	if (!ip)
+		return -ESTALE;
+	if (q->flags != SEEK_DATA && q->flags != SEEK_HOLE)
+		return -EINVAL;
+	r = pager_seek(&c->srv->pager, ip, (int64_t)q->size, q->flags, &res);
+	p->value = res;
+	return r;
+}
+
+static int do_swapinfo(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	static struct shx_swapinfo si;
+
+	pager_info(&c->srv->pager, &si);
+	return shx_swapinfo_put(p, &si);
+}
+
+static int do_swapset(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	return pager_set(&c->srv->pager, q->flags, q->size, q->path);
+}
+
+static void client_pid_add(struct server *s, pid_t pid)
+{
+	if (s->nclient_pids == s->client_pids_cap) {
+		size_t cap = s->client_pids_cap ? s->client_pids_cap * 2 : 64;
+		pid_t *n = realloc(s->client_pids, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		s->client_pids = n;
+		s->client_pids_cap = cap;
+	}
+	s->client_pids[s->nclient_pids++] = pid;
+}
+
+static void client_pid_drop(struct server *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nclient_pids; i++)
+		if (s->client_pids[i] == pid) {
+			s->client_pids[i] = s->client_pids[--s->nclient_pids];
+			return;
+		}
+}
+
+static int client_pid_known(const struct server *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nclient_pids; i++)
+		if (s->client_pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+static int do_pguffd(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	int r;
+
+	if (passed_fd < 0)
+		return -EBADF;
+	r = pager_uffd_add(&c->srv->pager, c->pid, passed_fd);
+	passed_fd = -1; /* the pager's now, or closed */
+	return r;
+}
+
+static int do_pgmap(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = pg_iget(c, q->ino);
+
+	if (!ip)
+		return -ESTALE;
+	return pager_map(&c->srv->pager, c->pid, q->size, (uint64_t)q->atime_ns,
+			 (uint64_t)q->mtime_ns, ip);
+}
+
+static int do_pgunmap(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	pager_unmap(&c->srv->pager, c->pid, q->size, (uint64_t)q->atime_ns);
+	return 0;
+}
+
+static int watch_uffd(void *ctx, int fd, void *arg);
+static void unwatch_uffd(void *ctx, int fd);
+
+int server_timeout_ms(const struct server *s)
+{
+	return pager_timeout_ms(&s->pager);
+}
+
+void server_page(struct server *s)
+{
+	pager_run(&s->pager, s->client_pids, s->nclient_pids);
+}
+
+int server_init_pager(struct server *s, const struct shx_config *cfg, const char *state_dir)
+{
+	int r = pager_init(&s->pager, &s->ns, &s->sysv, cfg, state_dir);
+
+	s->pager.watch = watch_uffd;
+	s->pager.unwatch = unwatch_uffd;
+	s->pager.watch_ctx = s;
+	return r;
+}
+
 static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_HELLO] = do_hello,     [SHX_OP_OPEN] = do_open,	      [SHX_OP_CLOSE] = do_close,
 	[SHX_OP_HOLD] = do_hold,       [SHX_OP_UNLINK] = do_unlink,   [SHX_OP_STAT] = do_stat,
@@ -901,6 +1040,10 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_CHAN] = do_chan,
 	/* quotas and statistics (tools/srv_quota.c) */
 	[SHX_OP_QUOTA] = do_quota,
+	/* paging */
+	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
+	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
+	[SHX_OP_PGUFFD] = do_pguffd,   [SHX_OP_PGMAP] = do_pgmap,     [SHX_OP_PGUNMAP] = do_pgunmap,
 };
 
 /* --- connections --------------------------------------------------------- */
@@ -1005,6 +1148,9 @@ static void client_end(struct client *c)
 			ns_release(&s->ns, ip);
 	}
 	free(c->holds);
+	client_pid_drop(s, c->pid);
+	if (!client_pid_known(s, c->pid)) /* its last connection: an exec, an exit */
+		pager_proc_gone(&s->pager, c->pid);
 	/* an exec closes every connection: the attachments may be gone */
 	sysv_conn_closed(&s->sysv, c->cred.pid);
 	free(c);
@@ -1086,8 +1232,8 @@ static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
 			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
 			c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid, c->app, 0 };
 		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			/* only SHX_OP_CHAN sends one fd: keep the first, close
-			 * the rest */
+			/* one fd comes with SHX_OP_CHAN (a channel) or SHX_OP_PGUFFD (a
+			 * userfaultfd): keep the first, close the rest */
 			for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
 				int fd;
 
@@ -1270,6 +1416,7 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	if (c->next)
 		c->next->prev = c;
 	s->clients = c;
+	client_pid_add(s, uc.pid);
 	s->nclients++;
 	s->idle_since_ns = 0;
 	shx_debug("client %d: pid %d", cfd, (int)uc.pid);
@@ -1305,6 +1452,26 @@ static void unwatch_pidfd(void *ctx, struct sysv_proc *p)
 	struct server *s = ctx;
 
 	loop_del(s->loop, p->pidfd);
+}
+
+/* A client's userfaultfd has a fault or an event to read. */
+static void uffd_ready(struct loop *l, int fd, void *arg, unsigned events)
+{
+	pager_uffd_ready(arg);
+}
+
+static int watch_uffd(void *ctx, int fd, void *arg)
+{
+	struct server *s = ctx;
+
+	return loop_add(s->loop, fd, EPOLLIN, uffd_ready, arg);
+}
+
+static void unwatch_uffd(void *ctx, int fd)
+{
+	struct server *s = ctx;
+
+	loop_del(s->loop, fd);
 }
 
 int server_idle(const struct server *s)
@@ -1347,6 +1514,8 @@ void server_fini(struct server *s)
 	free(s->chans);
 	/* the segments first: their inodes are the namespace's */
 	sysv_destroy(&s->sysv);
+	pager_fini(&s->pager);
+	free(s->client_pids);
 	loop_free(s->loop);
 	ns_destroy(&s->ns);
 }

@@ -6,6 +6,7 @@
 
 #include "loop.h"
 #include "ns.h"
+#include "pager.h"
 #include "sysv.h"
 
 struct server {
@@ -23,10 +24,17 @@ struct server {
 	int woke_client;	/* an answer woke a client sleeping on its channel */
 	struct client *clients; /* every connection */
 	int system;		/* serves every user (shmemd --system) */
+	/* paging: the pager, and the pids of the connected clients (one per
+	 * connection), whose fds wait for page-ins */
+	struct pager pager;
+	pid_t *client_pids;
+	size_t nclient_pids, client_pids_cap;
 };
 
 int server_init(struct server *s, const struct shx_config *cfg, const char *placeholder,
 		int listen_fd);
+/* Paging needs a state directory for its default swap directory. */
+int server_init_pager(struct server *s, const struct shx_config *cfg, const char *state_dir);
 void server_fini(struct server *s);
 /* True when no client is connected and no object exists. */
 int server_idle(const struct server *s);
@@ -44,6 +52,9 @@ int server_poll_chans(struct server *s);
  * request then wake it through their socket.  Going to sleep returns
  * nonzero if a request came in meanwhile (then it stays awake). */
 int server_chans_asleep(struct server *s, int asleep);
+/* Paging: how long the loop may sleep, and the pager's turn. */
+int server_timeout_ms(const struct server *s);
+void server_page(struct server *s);
 
 /* quotas and statistics (srv_quota.c): SHX_OP_QUOTA for a sender */
 int srv_quota(struct server *s, const struct shx_cred *cr, const struct shx_req *q,

@@ -51,6 +51,8 @@ static const struct cmd cmds[] = {
 	  "list the System V shared memory segments, as ipcs -m" },
 	{ "ipcrm", ctl_ipcrm, "[-v] [-m ID]... [-M KEY]... [-a] | shm ID...", -1,
 	  "remove System V segments by id or key, as ipcrm" },
+	{ "swap", ctl_swap, "[--json] [budget SIZE|N%] [limit SIZE] [dir PATH]", 6,
+	  "show the paging budget, swap and counters, or change them" },
 	{ "help", ctl_help, "[COMMAND]", 1, "show this help, or COMMAND's" },
 };
 

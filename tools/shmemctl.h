@@ -40,6 +40,7 @@ int ctl_parse_quota(const char *arg, uint64_t *size, uint64_t *inodes, int *have
 /* The `max` objects with the largest charges, as ls prints them (or as
  * JSON); 0, or -1 after an error message. */
 int ctl_ls_largest(const struct ctl *ctl, int sock, size_t max, int json);
+ctl_fn ctl_swap;
 /* These two parse their own options: argv[0] is the command's name. */
 ctl_fn ctl_ipcs;
 ctl_fn ctl_ipcrm;

@@ -237,6 +237,17 @@ int main(int argc, char **argv)
 	shx_mounts_init();
 	r = server_init(&srv, &cfg, placeholder, lfd);
 	srv.system = system;
+	if (r == 0) {
+		/* swap goes to disk: beside a socket set by hand (a private
+		 * manager's), else in /var/tmp, never in the runtime dir's tmpfs */
+		char state[SHX_PATH_MAX];
+
+		if (getenv("SHMEMX_SOCKET"))
+			snprintf(state, sizeof(state), "%s", dir);
+		else
+			snprintf(state, sizeof(state), "/var/tmp/shmemx-%u", (unsigned)getuid());
+		r = server_init_pager(&srv, &cfg, state);
+	}
 	for (int i = 1, n = shx_mounts(&mnts); r == 0 && i < n; i++)
 		r = ns_add_mount(&srv.ns, mnts[i].prefix);
 	srv.ns.protected_hardlinks = sysctl_value("/proc/sys/fs/protected_hardlinks");
@@ -304,9 +315,10 @@ int main(int argc, char **argv)
 			if (server_chans_asleep(&srv, 1))
 				r = server_poll_chans(&srv);
 			else
-				r = loop_run_once(srv.loop, 1000);
+				r = loop_run_once(srv.loop, server_timeout_ms(&srv));
 			server_chans_asleep(&srv, 0);
 		}
+		server_page(&srv);
 		if (r < 0 && r != -EINTR) {
 			shx_log("event loop: %s", strerror(-r));
 			break;

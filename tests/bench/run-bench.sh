@@ -55,6 +55,46 @@ fi
 
 crashed=0
 
+# paging-random: the kernel's tmpfs paging to a swap file under a memory
+# cgroup of the budget's size, against the manager with that budget.
+# Where swapon or a memory cgroup cannot be had, the native side runs in
+# memory: the ratio is then to the in-budget speed, and says so.
+budget=$((64 << 20))
+export SHX_BENCH_BUDGET=$budget
+paging_cg='' paging_swap='' paging_note='native: no swap file and memory cgroup here, in-memory speed'
+paging_setup() {
+	local own
+	own=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
+	paging_swap="$SHX_TMP/bench.swap"
+	if ! { dd if=/dev/zero of="$paging_swap" bs=1M count=$((4 * budget >> 20)) status=none &&
+		chmod 600 "$paging_swap" && mkswap "$paging_swap" >/dev/null 2>&1 &&
+		swapon "$paging_swap" 2>/dev/null; }; then
+		rm -f "$paging_swap"
+		paging_swap=''
+		return 1
+	fi
+	if [ -n "$own" ] && [ -d "/sys/fs/cgroup/memory$own" ] &&
+		mkdir "/sys/fs/cgroup/memory$own/shx-bench-$$" 2>/dev/null; then
+		paging_cg="/sys/fs/cgroup/memory$own/shx-bench-$$"
+		echo $budget >"$paging_cg/memory.limit_in_bytes" || return 1
+	elif mkdir "/sys/fs/cgroup/shx-bench-$$" 2>/dev/null &&
+		echo $budget >"/sys/fs/cgroup/shx-bench-$$/memory.max" 2>/dev/null; then
+		paging_cg="/sys/fs/cgroup/shx-bench-$$"
+	else
+		return 1
+	fi
+	paging_note="native: kernel tmpfs in a $((budget >> 20)) MiB memory cgroup, swapping to a file on $(df --output=fstype "$SHX_TMP" | tail -1)"
+}
+paging_cleanup() {
+	[ -n "$paging_cg" ] && rmdir "$paging_cg" 2>/dev/null
+	if [ -n "$paging_swap" ]; then
+		swapoff "$paging_swap" 2>/dev/null
+		rm -f "$paging_swap"
+	fi
+	paging_cg='' paging_swap=''
+}
+trap 'paging_cleanup; shx_cleanup' EXIT
+
 # Remove what a crashed shx-bench left in /dev/shm: its names carry its pid,
 # and a dead pid's 1 GiB object would otherwise stay until reboot.
 reap_leftovers() {
@@ -85,6 +125,11 @@ run_round() {
 	if [ "$1" = preload ]; then
 		shx_run "$bench" --run "$2" --rounds $runs --warmup 1 \
 			--dir "$outside" --tmp /tmp </dev/null >"$out" 2>"$err"
+	elif [ "$2" = paging-random ] && [ -n "$paging_cg" ]; then
+		# shellcheck disable=SC2016 # expanded by the inner shell
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$paging_cg" \
+			"$bench" --run "$2" --rounds $runs --warmup 1 \
+			--dir "$outside" --tmp /dev/shm </dev/null >"$out" 2>"$err"
 	else
 		"$bench" --run "$2" --rounds $runs --warmup 1 \
 			--dir "$outside" --tmp /dev/shm </dev/null >"$out" 2>"$err"
@@ -130,6 +175,10 @@ while read -r name target unit; do
 		continue
 	fi
 	ran=$((ran + 1))
+	if [ "$name" = paging-random ]; then
+		paging_setup || paging_cleanup
+		"$SHMEMX_SHMEMCTL" swap budget $budget >/dev/null
+	fi
 
 	nat_vals='' pre_vals='' failed=''
 	r=1
@@ -183,6 +232,11 @@ while read -r name target unit; do
 	if [ -n "$verbose" ]; then
 		echo "    native rounds:$nat_vals"
 		echo "    preload rounds:$pre_vals"
+	fi
+	if [ "$name" = paging-random ]; then
+		echo "    ($paging_note; preload: a $((budget >> 20)) MiB budget, working set twice that)"
+		"$SHMEMX_SHMEMCTL" swap budget 50% >/dev/null
+		paging_cleanup
 	fi
 done <<EOF
 $list

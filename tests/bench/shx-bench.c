@@ -472,6 +472,63 @@ static double tmp_tree(void)
 	return 1 / (t1 - t0);
 }
 
+/* ---- paging-random -------------------------------------------------------- */
+
+/* A working set of twice the RAM budget ($SHX_BENCH_BUDGET bytes, default
+ * 64 MiB), mapped shared and touched at random pages, one in four a
+ * store: page faults that must bring pages back from swap.  run-bench.sh
+ * gives the native side a memory cgroup of the budget's size and a swap
+ * file (when the machine allows), the preload side the manager's budget. */
+#define PAGING_OPS 20000
+
+static double paging_random(void)
+{
+	const char *b = getenv("SHX_BENCH_BUDGET");
+	size_t size = 2 * (b ? (size_t)strtoull(b, NULL, 0) : 64 * MiB), pages, off;
+	uint64_t r = 88172645463325252ull;
+	volatile uint8_t *map;
+	char name[64];
+	double t0, t1;
+	unsigned sum = 0;
+	int fd;
+
+	size &= ~(PAGE - 1);
+	pages = size / PAGE;
+	snprintf(name, sizeof name, "/shx-bench.%ld.paging", (long)getpid());
+	shm_unlink(name);
+	fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)size) != 0)
+		die("shm_open/ftruncate %s", name);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap %s", name);
+	for (off = 0; off < size; off += PAGE)
+		memset((void *)(map + off), (int)(off / PAGE), 64);
+	sleep(1); /* the pager's (or the kernel's) turn: the working set is out */
+	t0 = now();
+	for (long i = 0; i < PAGING_OPS; i++) {
+		size_t p;
+
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		p = r % pages;
+		if (i % 4 == 0)
+			map[p * PAGE + 1] = (uint8_t)p;
+		else
+			sum += map[p * PAGE];
+	}
+	t1 = now();
+	for (off = 0; off < size; off += PAGE)
+		if (map[off] != (uint8_t)(off / PAGE))
+			die("paging-random: page %zu lost its byte", off / PAGE);
+	munmap((void *)map, size);
+	close(fd);
+	shm_unlink(name);
+	(void)sum;
+	return PAGING_OPS / (t1 - t0);
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 struct workload {
@@ -492,6 +549,7 @@ static const struct workload TABLE[] = {
 	{ "stat-outside",       stat_outside,       0.97, "ops/s" },
 	{ "tmp-file-4k",        tmp_file,           0.40, "ops/s" },
 	{ "tmp-tree-1000",      tmp_tree,           0.30, "ops/s" },
+	{ "paging-random",      paging_random,      0.50, "ops/s" },
 };
 #define NWORKLOADS (sizeof TABLE / sizeof TABLE[0])
 

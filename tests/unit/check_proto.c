@@ -328,6 +328,15 @@ static const struct {
 	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
 	{ SHX_OP_CHAN, 0, "", "" },
 	{ SHX_OP_QUOTA, 0, "build", "" },
+	/* paging */
+	{ SHX_OP_PGTABLE, 0, "", "" },
+	{ SHX_OP_SWAPIN, 0, "", "" },
+	{ SHX_OP_SEEK, 0, "", "" },
+	{ SHX_OP_SWAPINFO, 0, "", "" },
+	{ SHX_OP_SWAPSET, 0, "/var/tmp/swap", "" },
+	{ SHX_OP_PGUFFD, 0, "", "" },
+	{ SHX_OP_PGMAP, 0, "", "" },
+	{ SHX_OP_PGUNMAP, SHX_HF_NOREPLY, "", "" },
 };
 
 /* A new opcode must get a case above. */
@@ -1090,6 +1099,27 @@ START_TEST(stats_put_get)
 }
 END_TEST
 
+START_TEST(swapinfo_put_get)
+{
+	static uint8_t data[SHX_DATA_MAX];
+	static struct shx_swapinfo si, got;
+	struct shx_rep p = { .data = data, .datacap = 83 };
+
+	si = (struct shx_swapinfo){ 1, 2, 3, 4, 5, 6, 7, UINT64_MAX, 50, 1, "/var/tmp/s" };
+	/* 8 figures, 2 words, the directory with its length: 84 bytes */
+	ck_assert_int_eq(shx_swapinfo_put(&p, &si), -ENOSPC);
+	p.datacap = sizeof(data);
+	ck_assert_int_eq(shx_swapinfo_put(&p, &si), 0);
+	ck_assert_uint_eq(p.datalen, 8 * 8 + 2 * 4 + 2 + 10);
+	ck_assert_int_eq(shx_swapinfo_get(&p, &got), 0);
+	ck_assert_mem_eq(&got, &si, sizeof(si));
+	p.datalen--;
+	ck_assert_int_eq(shx_swapinfo_get(&p, &got), -EBADMSG);
+	p.datalen += 2;
+	ck_assert_int_eq(shx_swapinfo_get(&p, &got), -EBADMSG);
+}
+END_TEST
+
 /* A System V segment record with every field distinct and using all its
  * bytes; negative values (keys, times, pids) survive the wire format. */
 static struct shx_shmid_ds make_shmid(int seed)
@@ -1274,6 +1304,9 @@ START_TEST(op_names)
 		[SHX_OP_XATTR] = "xattr",
 		[SHX_OP_CHAN] = "chan",
 		[SHX_OP_QUOTA] = "quota",
+		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",     [SHX_OP_SEEK] = "seek",
+		[SHX_OP_SWAPINFO] = "swapinfo", [SHX_OP_SWAPSET] = "swapset",
+		[SHX_OP_PGUFFD] = "pguffd",   [SHX_OP_PGMAP] = "pgmap",       [SHX_OP_PGUNMAP] = "pgunmap",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
@@ -1335,6 +1368,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, obj_fill_and_iterate);
 	tcase_add_test(tc, group_append_and_iterate);
 	tcase_add_test(tc, stats_put_get);
+	tcase_add_test(tc, swapinfo_put_get);
 	tcase_add_test(tc, shmid_fill_and_iterate);
 	tcase_add_test(tc, shmid_layout);
 	tcase_add_test(tc, shminfo_put_get);

@@ -1,0 +1,221 @@
+/* check_swap.c -- unit tests of core/swap.c, the swap files and slots.
+ *
+ * Covered: the directory (made 0700, refused when others may enter it,
+ * when it is not a directory, or not ours to use), files made 0600 on
+ * first use and removed at the end, contiguous runs that never cross
+ * into the next file, pages written and read back, the limit (ENOSPC,
+ * lowering it below slots in use is EBUSY), slots reused lowest first
+ * after a free, the disk space of freed slots punched out, and moving
+ * the directory only while it is empty.  Each test works in a directory
+ * of its own under the build tree; CK_FORK is forced.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "swap.h"
+
+static char base[4096], dir[4200];
+static struct swap sw;
+
+static void setup(void)
+{
+	const char *top = getenv("top_builddir");
+
+	snprintf(base, sizeof(base), "%s/tests/sandbox", top ? top : ".");
+	mkdir(base, 0755);
+	strcat(base, "/check_swap.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/swap", base);
+}
+
+static void teardown(void)
+{
+	char cmd[8400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void fill(uint8_t *buf, uint32_t pages, int seed)
+{
+	for (size_t i = 0; i < (size_t)pages * SWAP_PAGE; i++)
+		buf[i] = (uint8_t)(i * 7 + seed);
+}
+
+START_TEST(dir_made_private)
+{
+	struct stat st;
+
+	ck_assert_int_eq(swap_init(&sw, dir, 1 << 20), 0);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	swap_fini(&sw);
+}
+END_TEST
+
+START_TEST(dir_refused)
+{
+	char file[4300];
+	int fd;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(swap_init(&sw, dir, 1 << 20), -EPERM);
+	snprintf(file, sizeof(file), "%s/file", base);
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(swap_init(&sw, file, 1 << 20), -ENOTDIR);
+	ck_assert_int_eq(swap_init(&sw, "", 1 << 20), -EINVAL);
+}
+END_TEST
+
+START_TEST(write_read_back)
+{
+	static uint8_t out[8 * SWAP_PAGE], in[8 * SWAP_PAGE];
+	char file[4300];
+	struct stat st;
+	uint32_t slot;
+
+	ck_assert_int_eq(swap_init(&sw, dir, 1 << 20), 0);
+	ck_assert_int_eq(swap_alloc(&sw, 8, &slot), 8);
+	ck_assert_uint_eq(slot, 0);
+	fill(out, 8, 3);
+	ck_assert_int_eq(swap_write(&sw, slot, out, 8), 0);
+	ck_assert_int_eq(swap_read(&sw, slot + 2, in, 6), 0);
+	ck_assert_int_eq(memcmp(in, out + 2 * SWAP_PAGE, 6 * SWAP_PAGE), 0);
+	ck_assert_uint_eq(swap_bytes_used(&sw), 8 * SWAP_PAGE);
+	snprintf(file, sizeof(file), "%s/swap.0", dir);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	swap_fini(&sw);
+	ck_assert_int_eq(stat(file, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(limit_and_reuse)
+{
+	uint32_t a, b, c;
+
+	ck_assert_int_eq(swap_init(&sw, dir, 10 * SWAP_PAGE + 100), 0);
+	ck_assert_int_eq(swap_alloc(&sw, 4, &a), 4);
+	ck_assert_int_eq(swap_alloc(&sw, 4, &b), 4);
+	ck_assert_uint_eq(b, 4);
+	/* only two are left: a shorter run */
+	ck_assert_int_eq(swap_alloc(&sw, 4, &c), 2);
+	ck_assert_uint_eq(c, 8);
+	ck_assert_int_eq(swap_alloc(&sw, 1, &c), -ENOSPC);
+	ck_assert_int_eq(swap_set_limit(&sw, 5 * SWAP_PAGE), -EBUSY);
+	/* freed slots are the first to be taken again */
+	swap_free(&sw, 1, 2);
+	ck_assert_uint_eq(swap_bytes_used(&sw), 8 * SWAP_PAGE);
+	ck_assert_int_eq(swap_alloc(&sw, 4, &c), 2);
+	ck_assert_uint_eq(c, 1);
+	swap_free(&sw, 4, 6);
+	ck_assert_int_eq(swap_set_limit(&sw, 5 * SWAP_PAGE), 0);
+	ck_assert_int_eq(swap_alloc(&sw, 1, &c), 1);
+	ck_assert_uint_eq(c, 4);
+	ck_assert_int_eq(swap_alloc(&sw, 1, &c), -ENOSPC);
+	swap_fini(&sw);
+}
+END_TEST
+
+START_TEST(runs_stay_in_one_file)
+{
+	static uint8_t buf[4 * SWAP_PAGE];
+	uint32_t s, t;
+	char file[4300];
+	struct stat st;
+
+	ck_assert_int_eq(swap_init(&sw, dir, (uint64_t)3 * SWAP_FILE_PAGES * SWAP_PAGE), 0);
+	/* fill the first file up to its last 2 slots */
+	for (uint32_t left = SWAP_FILE_PAGES - 2; left;) {
+		int got = swap_alloc(&sw, left > 64 ? 64 : left, &s);
+
+		ck_assert_int_gt(got, 0);
+		left -= got;
+	}
+	ck_assert_int_eq(swap_alloc(&sw, 4, &s), 2);
+	ck_assert_uint_eq(s, SWAP_FILE_PAGES - 2);
+	ck_assert_int_eq(swap_alloc(&sw, 4, &t), 4);
+	ck_assert_uint_eq(t, SWAP_FILE_PAGES);
+	fill(buf, 4, 9);
+	ck_assert_int_eq(swap_write(&sw, t, buf, 4), 0);
+	snprintf(file, sizeof(file), "%s/swap.1", dir);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(st.st_size, 4 * SWAP_PAGE);
+	swap_fini(&sw);
+}
+END_TEST
+
+START_TEST(freed_space_punched)
+{
+	static uint8_t buf[64 * SWAP_PAGE];
+	char file[4300];
+	struct stat st;
+	uint32_t s;
+
+	ck_assert_int_eq(swap_init(&sw, dir, 1 << 20), 0);
+	ck_assert_int_eq(swap_alloc(&sw, 64, &s), 64);
+	fill(buf, 64, 1);
+	ck_assert_int_eq(swap_write(&sw, s, buf, 64), 0);
+	snprintf(file, sizeof(file), "%s/swap.0", dir);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_ge(st.st_blocks * 512, 64 * SWAP_PAGE);
+	swap_free(&sw, s, 64);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_lt(st.st_blocks * 512, 64 * SWAP_PAGE);
+	swap_fini(&sw);
+}
+END_TEST
+
+START_TEST(dir_moves_only_when_empty)
+{
+	char other[4300];
+	uint32_t s;
+
+	snprintf(other, sizeof(other), "%s/other", base);
+	ck_assert_int_eq(swap_init(&sw, dir, 1 << 20), 0);
+	ck_assert_int_eq(swap_alloc(&sw, 1, &s), 1);
+	ck_assert_int_eq(swap_set_dir(&sw, other), -EBUSY);
+	swap_free(&sw, s, 1);
+	ck_assert_int_eq(swap_set_dir(&sw, other), 0);
+	ck_assert_str_eq(sw.dir, other);
+	swap_fini(&sw);
+}
+END_TEST
+
+static Suite *swap_suite(void)
+{
+	Suite *s = suite_create("swap");
+	TCase *tc = tcase_create("swap");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, dir_made_private);
+	tcase_add_test(tc, dir_refused);
+	tcase_add_test(tc, write_read_back);
+	tcase_add_test(tc, limit_and_reuse);
+	tcase_add_test(tc, runs_stay_in_one_file);
+	tcase_add_test(tc, freed_space_punched);
+	tcase_add_test(tc, dir_moves_only_when_empty);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(swap_suite());
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
