@@ -15,7 +15,9 @@
  *   user alice  97.7K      -     -       2       -    97.7K       0       2       1
  *   app build     64K   512M  0.0%       1       -      64K       0       1       0
  *
- * --json gives the same figures as integers, --prometheus in the text
+ * and then the pager's figures as `shmemctl swap` shows them (budget,
+ * resident, swapped, swap, page-ins, page-outs).  --json gives the same
+ * figures as integers ("groups", "paging"), --prometheus in the text
  * exposition format of Prometheus (for node_exporter's textfile
  * collector).
  */
@@ -229,7 +231,7 @@ void ctl_json_groups(const struct shx_group *g, size_t n, uint64_t self)
 /* Raw figures: bytes and counts as integers, for programs to compute
  * with. */
 static void print_json(const struct shx_stats *st, uint64_t clients, int64_t uptime,
-		       const struct shx_group *g, size_t n)
+		       const struct shx_group *g, size_t n, const struct shx_swapinfo *si)
 {
 	printf("{\"manager_pid\": %" PRIu64 ", \"uptime_seconds\": %" PRId64
 	       ", \"size_used\": %" PRIu64 ", \"size_limit\": %" PRIu64
@@ -238,7 +240,41 @@ static void print_json(const struct shx_stats *st, uint64_t clients, int64_t upt
 	       st->manager_pid, uptime, st->size_used, st->size_limit, st->inodes_used,
 	       st->inodes_limit, st->objects, clients);
 	ctl_json_groups(g, n, 1);
+	printf(", \"paging\": ");
+	ctl_swap_json(si, 0);
 	printf("}\n");
+}
+
+/* The pager's figures: gauges, and its page-in and page-out counters. */
+static void print_prometheus_paging(const struct shx_swapinfo *si)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} metrics[] = {
+		{ "shmemx_paging_budget_bytes", "gauge", "The RAM budget of the objects.",
+		  offsetof(struct shx_swapinfo, budget) },
+		{ "shmemx_paging_resident_bytes", "gauge", "Bytes of the objects in memory.",
+		  offsetof(struct shx_swapinfo, resident) },
+		{ "shmemx_paging_swapped_bytes", "gauge", "Bytes of the objects in swap files.",
+		  offsetof(struct shx_swapinfo, swapped) },
+		{ "shmemx_swap_used_bytes", "gauge", "Bytes of swap slots in use.",
+		  offsetof(struct shx_swapinfo, swap_used) },
+		{ "shmemx_swap_limit_bytes", "gauge", "The swap size limit.",
+		  offsetof(struct shx_swapinfo, swap_limit) },
+		{ "shmemx_pageins_total", "counter", "Pages brought back from swap.",
+		  offsetof(struct shx_swapinfo, pageins) },
+		{ "shmemx_pageouts_total", "counter", "Pages written out to swap.",
+		  offsetof(struct shx_swapinfo, pageouts) },
+	};
+
+	for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)si + metrics[m].off, sizeof(v));
+		printf("# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", metrics[m].name,
+		       metrics[m].help, metrics[m].name, metrics[m].type, metrics[m].name, v);
+	}
 }
 
 /* The text exposition format: a HELP and a TYPE line per metric, then
@@ -316,6 +352,7 @@ void ctl_prometheus_label(const char *s)
 int ctl_stats(const struct ctl *ctl, int argc, char **argv)
 {
 	struct shx_stats st;
+	struct shx_swapinfo si;
 	struct shx_group *g = NULL;
 	uint64_t clients;
 	int64_t uptime;
@@ -324,7 +361,8 @@ int ctl_stats(const struct ctl *ctl, int argc, char **argv)
 
 	if (sock < 0)
 		return CTL_FAIL;
-	r = fetch_stats(ctl, sock, &st) < 0 || ctl_groups(ctl, sock, &g, &n) < 0;
+	r = fetch_stats(ctl, sock, &st) < 0 || ctl_groups(ctl, sock, &g, &n) < 0 ||
+	    ctl_swapinfo(ctl, sock, &si) < 0;
 	close(sock);
 	if (r)
 		return CTL_FAIL;
@@ -334,14 +372,17 @@ int ctl_stats(const struct ctl *ctl, int argc, char **argv)
 	uptime = (ctl_now_ns() - st.started_ns) / 1000000000;
 	if (uptime < 0)
 		uptime = 0;
-	if (ctl->prometheus)
+	if (ctl->prometheus) {
 		print_prometheus(&st, uptime, g, n);
-	else if (ctl->json)
-		print_json(&st, clients, uptime, g, n);
+		print_prometheus_paging(&si);
+	} else if (ctl->json)
+		print_json(&st, clients, uptime, g, n, &si);
 	else {
 		print_text(ctl, &st, clients, uptime);
 		putchar('\n');
 		ctl_print_groups(g, n, 1);
+		putchar('\n');
+		ctl_swap_text(&si);
 	}
 	free(g);
 	return CTL_OK;

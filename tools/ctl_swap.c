@@ -24,7 +24,7 @@
 #include "config.h"
 #include "shmemctl.h"
 
-static int fetch(const struct ctl *ctl, int sock, struct shx_swapinfo *si)
+int ctl_swapinfo(const struct ctl *ctl, int sock, struct shx_swapinfo *si)
 {
 	static uint8_t data[SHX_DATA_MAX];
 	struct shx_req req = { .op = SHX_OP_SWAPINFO };
@@ -39,7 +39,7 @@ static int fetch(const struct ctl *ctl, int sock, struct shx_swapinfo *si)
 	return 0;
 }
 
-static void show_text(const struct shx_swapinfo *si)
+void ctl_swap_text(const struct shx_swapinfo *si)
 {
 	char a[16], b[16];
 
@@ -59,7 +59,7 @@ static void show_text(const struct shx_swapinfo *si)
 		printf("paging:    off (the manager could not set it up)\n");
 }
 
-static void show_json(const struct shx_swapinfo *si)
+void ctl_swap_json(const struct shx_swapinfo *si, int newline)
 {
 	printf("{\"budget\":%" PRIu64 ",\"budget_percent\":%u,\"resident\":%" PRIu64
 	       ",\"swapped\":%" PRIu64 ",\"objects_swapped\":%" PRIu64 ",\"swap_used\":%" PRIu64
@@ -67,8 +67,8 @@ static void show_json(const struct shx_swapinfo *si)
 	       si->budget, si->budget_pct, si->resident, si->swapped, si->objects_out,
 	       si->swap_used, si->swap_limit);
 	ctl_json_string(stdout, si->dir, strlen(si->dir));
-	printf(",\"pageins\":%" PRIu64 ",\"pageouts\":%" PRIu64 ",\"enabled\":%s}\n", si->pageins,
-	       si->pageouts, si->enabled ? "true" : "false");
+	printf(",\"pageins\":%" PRIu64 ",\"pageouts\":%" PRIu64 ",\"enabled\":%s}%s", si->pageins,
+	       si->pageouts, si->enabled ? "true" : "false", newline ? "\n" : "");
 }
 
 /* One "KEY VALUE" operand pair into a SWAPSET request. */
@@ -141,12 +141,12 @@ int ctl_swap(const struct ctl *ctl, int argc, char **argv)
 			r = CTL_FAIL;
 	}
 	if (r == CTL_OK && argc == 0) {
-		if (fetch(ctl, sock, &si) < 0)
+		if (ctl_swapinfo(ctl, sock, &si) < 0)
 			r = CTL_FAIL;
 		else if (ctl->json)
-			show_json(&si);
+			ctl_swap_json(&si, 1);
 		else
-			show_text(&si);
+			ctl_swap_text(&si);
 	}
 	close(sock);
 	return r;

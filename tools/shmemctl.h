@@ -41,6 +41,11 @@ int ctl_parse_quota(const char *arg, uint64_t *size, uint64_t *inodes, int *have
  * JSON); 0, or -1 after an error message. */
 int ctl_ls_largest(const struct ctl *ctl, int sock, size_t max, int json);
 ctl_fn ctl_swap;
+/* The pager's figures (SHX_OP_SWAPINFO): 0, or -1 after a message; and
+ * printed as swap prints them (stats shows them too). */
+int ctl_swapinfo(const struct ctl *ctl, int sock, struct shx_swapinfo *si);
+void ctl_swap_text(const struct shx_swapinfo *si);
+void ctl_swap_json(const struct shx_swapinfo *si, int newline);
 /* These two parse their own options: argv[0] is the command's name. */
 ctl_fn ctl_ipcs;
 ctl_fn ctl_ipcrm;

@@ -50,7 +50,9 @@ check_match "stats: a table of groups" "$out" \
 check_match "stats: the manager's row" "$out" $'\nmanager +[0-9.]+[KM] +64M '
 check_match "stats: the user's row" "$out" $'\nuser '"$(id -un)"' +[0-9.]+[KM] +- +- '
 check_match "stats: the app's row, with its limits, 1 object and 1 client" "$out" \
-	$'\napp viewer +1M +32M +3\\.1% +1 +100 +100K +0 +1 +1(\n|$)'
+	$'\napp viewer +1M +32M +3\\.1% +1 +100 +100K +0 +1 +1\n'
+check_match "stats: then the pager's figures" "$out" \
+	$'\n\nbudget: .*\nresident: .*\nswapped: .*\nswap: .*\npage-ins: +[0-9]+ pages\npage-outs: +[0-9]+ pages'
 
 json=$(ctl --json stats)
 jsonok <<<"$json"
@@ -62,9 +64,9 @@ g = {(x["kind"], x["app"]): x for x in d["groups"]}
 v = g[("app", "viewer")]
 print(d["objects"], g[("manager", None)]["size_used"] == d["size_used"], v["size_used"],
       v["size_limit"], v["inodes_limit"], v["resident"], v["objects"], v["clients"],
-      g[("user", None)]["size_limit"])' "$json")
-check_eq "stats --json: figures of the groups" "$out" \
-	"2 True 1048576 33554432 100 102400 1 1 None"
+      g[("user", None)]["size_limit"], d["paging"]["pageouts"] >= 0, d["paging"]["budget"] > 0)' "$json")
+check_eq "stats --json: figures of the groups, and the pager's" "$out" \
+	"2 True 1048576 33554432 100 102400 1 1 None True True"
 
 prom=$(ctl --prometheus stats)
 check_eq "stats --prometheus exits 0" "$?" 0
@@ -115,6 +117,8 @@ check_match "the app's limit as a labelled gauge" "$prom" \
 	$'(^|\n)shmemx_size_limit_bytes\\{group="app",user="[^"]+",app="viewer"\\} 33554432(\n|$)'
 check_match "no limit is +Inf" "$prom" \
 	$'(^|\n)shmemx_size_limit_bytes\\{group="user",user="[^"]+"\\} \\+Inf(\n|$)'
+check_match "the pager's counters" "$prom" \
+	$'(^|\n)# TYPE shmemx_pageouts_total counter\nshmemx_pageouts_total [0-9]+(\n|$)'
 check_match "resident bytes of the app" "$prom" \
 	$'(^|\n)shmemx_resident_bytes\\{group="app",user="[^"]+",app="viewer"\\} 102400(\n|$)'
 
