@@ -152,9 +152,12 @@ wait_for swapped_over $((14 * MiB))
 ok $? "an object nobody holds is paged out"
 pre "$PG" check /dev/shm/held 32 5 >/dev/null
 ok $? "read back whole"
-# the shell holds it, and a sleep that is not preloaded inherits the fd
-pre bash -c 'exec 3</dev/shm/held; LD_PRELOAD= exec sleep 3' &
+# the shell holds it, and a sleep that is not preloaded inherits the fd;
+# a client reads it all back in meanwhile, and then none of it may go
+pre bash -c 'exec 3</dev/shm/held; LD_PRELOAD= exec sleep 4' &
 holder=$!
+sleep 0.5
+pre "$PG" check /dev/shm/held 32 5 >/dev/null
 sleep 1.5
 swapped=$(swap_of swapped)
 [ "$swapped" -eq 0 ]
