@@ -87,6 +87,56 @@ char *shx_format_size(uint64_t n, char *buf, size_t cap)
 	return buf;
 }
 
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
+int shx_app_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < 64 && strspn(name, NAME_CHARS) == n ? 0 : -EINVAL;
+}
+
+/* "app.NAME.size", "app.NAME.nr_inodes", "user.UID.size",
+ * "user.UID.nr_inodes": one limit of one group */
+static int set_group_limit(struct shx_config *cfg, const char *key, const char *val)
+{
+	int app = key[0] == 'a';
+	const char *name = key + (app ? 4 : 5), *what = strrchr(name, '.');
+	size_t len = what ? (size_t)(what - name) : 0;
+	struct shx_group_limit *l = NULL;
+	char buf[64];
+	uint64_t n;
+
+	if (!what || len == 0 || len >= sizeof(buf) || shx_parse_size(val, &n) < 0)
+		return -EINVAL;
+	if (strcmp(what, ".size") && strcmp(what, ".nr_inodes"))
+		return -ENOENT;
+	memcpy(buf, name, len);
+	buf[len] = 0;
+	if (app ? shx_app_name_valid(buf) < 0 : strspn(buf, "0123456789") != len)
+		return -EINVAL;
+	for (int i = 0; i < cfg->nlimits && !l; i++)
+		if (cfg->limits[i].app == app &&
+		    (app ? !strcmp(cfg->limits[i].name, buf)
+			 : cfg->limits[i].uid == strtoul(buf, NULL, 10)))
+			l = &cfg->limits[i];
+	if (!l) {
+		if (cfg->nlimits == SHX_GROUP_LIMITS_MAX)
+			return -ENOSPC;
+		l = &cfg->limits[cfg->nlimits++];
+		*l = (struct shx_group_limit){ .app = app, .size = SHX_LIMIT_DEFAULT,
+					       .nr_inodes = SHX_LIMIT_DEFAULT };
+		if (app)
+			strcpy(l->name, buf);
+		else
+			l->uid = strtoul(buf, NULL, 10);
+	}
+	if (what[1] == 's')
+		l->size = n;
+	else
+		l->nr_inodes = n;
+	return 0;
+}
 static int swap_config_set(struct shx_config *cfg, const char *key, const char *val);
 
 int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
@@ -95,6 +145,8 @@ int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 
 	if (!strcmp(key, "mounts")) /* read by shx_config_mounts */
 		return 0;
+	if (!strncmp(key, "app.", 4) || !strncmp(key, "user.", 5))
+		return set_group_limit(cfg, key, val);
 	if (!strncmp(key, "swap_", 5))
 		return swap_config_set(cfg, key, val);
 	if (shx_parse_size(val, &n) < 0)
@@ -103,6 +155,14 @@ int shx_config_set(struct shx_config *cfg, const char *key, const char *val)
 		cfg->size_limit = n;
 	else if (!strcmp(key, "nr_inodes"))
 		cfg->nr_inodes = n;
+	else if (!strcmp(key, "user_size"))
+		cfg->user_size = n;
+	else if (!strcmp(key, "user_nr_inodes"))
+		cfg->user_nr_inodes = n;
+	else if (!strcmp(key, "app_size"))
+		cfg->app_size = n;
+	else if (!strcmp(key, "app_nr_inodes"))
+		cfg->app_nr_inodes = n;
 	else if (!strcmp(key, "idle_timeout"))
 		cfg->idle_timeout = n;
 	else if (!strcmp(key, "shmmax"))
@@ -250,6 +310,10 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 		{ "SHMEMX_SHMMAX", "shmmax" },
 		{ "SHMEMX_SHMALL", "shmall" },
 		{ "SHMEMX_SHMMNI", "shmmni" },
+		{ "SHMEMX_USER_SIZE", "user_size" },
+		{ "SHMEMX_USER_NR_INODES", "user_nr_inodes" },
+		{ "SHMEMX_APP_SIZE", "app_size" },
+		{ "SHMEMX_APP_NR_INODES", "app_nr_inodes" },
 		{ "SHMEMX_SWAP_BUDGET", "swap_budget" },
 		{ "SHMEMX_SWAP_LIMIT", "swap_limit" },
 		{ "SHMEMX_SWAP_DIR", "swap_dir" },
@@ -261,6 +325,9 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen)
 	cfg->size_limit = physical_memory() / 2;
 	cfg->nr_inodes = physical_memory() / 2 / 4096;
 	cfg->idle_timeout = 60;
+	/* quotas: none unless asked for */
+	cfg->user_size = cfg->user_nr_inodes = cfg->app_size = cfg->app_nr_inodes = 0;
+	cfg->nlimits = 0;
 	/* System V: what programs would get from this kernel */
 	cfg->shmmax = kernel_limit("shmmax", UINT64_MAX - (1ULL << 24));
 	cfg->shmall = kernel_limit("shmall", UINT64_MAX - (1ULL << 24));

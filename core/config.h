@@ -4,7 +4,9 @@
  * running kernel's System V limits), then the config file ($SHMEMX_CONFIG,
  * else ~/.config/shmemx/shmemx.conf, else /etc/shmemx.conf), then the
  * environment (SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT,
- * SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI), later ones winning.  The
+ * SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI, SHMEMX_USER_SIZE,
+ * SHMEMX_USER_NR_INODES, SHMEMX_APP_SIZE, SHMEMX_APP_NR_INODES), later
+ * ones winning.  The
  * file may also say which mounts are managed ("mounts ="), which the
  * client reads too.
  */
@@ -14,6 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SHX_GROUP_LIMITS_MAX 32
+#define SHX_LIMIT_DEFAULT UINT64_MAX /* a named group's limit not given: the default's */
+
+struct shx_group_limit {
+	int app;       /* an app's (by name), else a user's (by uid) */
+	uint32_t uid;
+	char name[64];
+	uint64_t size, nr_inodes;
+};
+
 struct shx_config {
 	uint64_t size_limit; /* bytes, as tmpfs size= */
 	uint64_t nr_inodes;  /* as tmpfs nr_inodes= */
@@ -21,6 +33,13 @@ struct shx_config {
 	/* System V shared memory: kernel.shmmax (bytes), kernel.shmall
 	 * (pages), kernel.shmmni (segments, at most SHX_SHMMNI_MAX) */
 	uint64_t shmmax, shmall, shmmni;
+	/* quotas (core/quota.h): what each user and each app may use, 0 for
+	 * no limit ("user_size", "user_nr_inodes", "app_size",
+	 * "app_nr_inodes"), and the limits of groups named in the settings
+	 * ("app.NAME.size", "app.NAME.nr_inodes", "user.UID.size", ...) */
+	uint64_t user_size, user_nr_inodes, app_size, app_nr_inodes;
+	struct shx_group_limit limits[SHX_GROUP_LIMITS_MAX];
+	int nlimits;
 	/* paging (tools/pager.c): swap_budget is the bytes the objects may
 	 * keep in memory (0: swap_budget_pct percent of available memory, or
 	 * of the cgroup's limit when lower); swap_limit the swap size (0:
@@ -40,6 +59,11 @@ int shx_config_load(struct shx_config *cfg, char *err, size_t errlen);
  * the environment's SHMEMX_MOUNTS goes first, see path.h.) */
 int shx_config_mounts(char *buf, size_t cap);
 int shx_config_set(struct shx_config *cfg, const char *key, const char *val);
+
+/* An app's name (SHMEMX_APP, shmemctl run --app): 1 to 63 characters out
+ * of [A-Za-z0-9._-], since it appears in listings and Prometheus labels;
+ * 0 or -EINVAL. */
+int shx_app_name_valid(const char *name);
 
 /* "1024", "64k", "512M", "1.5G", "2T", or "50%" of physical memory. */
 int shx_parse_size(const char *s, uint64_t *out);

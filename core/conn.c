@@ -123,8 +123,28 @@ void shx_conn_creds(void)
 		atomic_store(&chan_off, 1);
 }
 
+static char app_name[64];
+
+void shx_conn_set_app(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	/* a name the manager would refuse (too long) is not sent at all
+	 * rather than cut to some other app's name */
+	if (n >= sizeof(app_name))
+		n = 0;
+	memcpy(app_name, name ? name : "", n);
+	app_name[n] = 0;
+}
+
+const char *shx_conn_app(void)
+{
+	return app_name;
+}
+
 /* The handshake also tells the manager which mounts this client manages,
- * so that both sides agree whatever environment the manager started in. */
+ * so that both sides agree whatever environment the manager started in,
+ * and which app it runs under. */
 static int hello(int sock)
 {
 	static atomic_int told;
@@ -134,6 +154,7 @@ static int hello(int sock)
 	int r;
 
 	req.pathlen = shx_mounts_list(req.path, sizeof(req.path));
+	shx_req_set_path2(&req, app_name);
 	r = roundtrip(sock, &req, &rep, NULL, 0, -1);
 	if (r == 0 && rep.status < 0 && !atomic_exchange(&told, 1))
 		shx_log("the manager cannot manage %s: %s", req.path, strerror(-rep.status));

@@ -45,6 +45,11 @@ int shx_conn_vforked(void);
 /* The process's ids changed (setuid and friends): requests say the
  * effective ones from now on, when they differ from the real ones. */
 void shx_conn_creds(void);
+/* The app the process runs under ($SHMEMX_APP at start-up, or NULL/""
+ * for none): every connection's handshake names it, so that what the
+ * process creates is charged to it. */
+void shx_conn_set_app(const char *name);
+const char *shx_conn_app(void); /* "" for none */
 /* Connects every pooled connection now: a process about to give up its
  * ids may not be able to connect afterwards (the socket's directory is
  * its user's), but keeps what it has. */

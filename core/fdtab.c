@@ -42,6 +42,8 @@ int shx_fdtab_set(int fd, uint64_t ino, uint32_t flags)
 		return -1;
 	t[fd].flags = flags;
 	t[fd].reserved = 0;
+	atomic_store(&t[fd].budget, 0);
+	atomic_store(&t[fd].inflight, 0);
 	for (int h = atomic_load(&high); fd > h && !atomic_compare_exchange_weak(&high, &h, fd);)
 		;
 	atomic_store_explicit((_Atomic uint64_t *)&t[fd].ino, ino, memory_order_release);

@@ -22,6 +22,10 @@
 struct shx_fdent {
 	uint64_t ino; /* 0: not ours */
 	uint64_t reserved; /* writes up to this offset are paid for */
+	/* O_APPEND: bytes it may still append without asking (appends land
+	 * wherever the end is by then, so they are paid for by amount, not
+	 * by offset), and bytes claimed by writes under way */
+	_Atomic uint64_t budget, inflight;
 	uint32_t flags;
 };
 

@@ -208,12 +208,27 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 
 	/* shmem_reserve_inode: an inode's share of the inode space, which
 	 * user.* xattrs take from too */
+	struct quota_group *g[2] = { NULL, NULL };
+
 	if (ns->inodes_used >= ns->cfg.nr_inodes ||
 	    (ns->cfg.nr_inodes != UINT64_MAX &&
 	     (ns->inodes_used + 1) * NS_BOGO_INODE_SIZE + ns->xattr_space >
 		     ns->cfg.nr_inodes * NS_BOGO_INODE_SIZE)) {
 		*err = -ENOSPC;
 		return NULL;
+	}
+	/* the creator's user and app pay for it too (shmem_inquota: a
+	 * user's inode quota is EDQUOT) */
+	if (!cr->system) {
+		g[0] = quota_user(&ns->quota, cr->uid);
+		g[1] = cr->app;
+		if (!g[0]) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		*err = 0;
+		if (quota_room_inodes(g, 2, 1, err) < 1)
+			return NULL;
 	}
 	if (ns->inodes_used + 1 > ns->itab_size && itab_resize(ns, ns->itab_size * 2) < 0) {
 		*err = -ENOMEM;
@@ -261,6 +276,9 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 	ns->inodes_used++;
 	if (S_ISREG(mode))
 		ns->objects++;
+	ip->quser = g[0];
+	ip->qapp = g[1];
+	quota_charge_inode(g, 2, 1, S_ISREG(mode));
 	if (S_ISREG(mode) && ns->pg_hook)
 		ns->pg_hook(ns->pg_ctx, ip, NS_PG_CREATE, 0, NULL);
 	return ip;
@@ -282,6 +300,14 @@ int ns_node_path(const struct ns *ns, const struct ns_inode *ip, char *buf, size
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+/* The groups an inode is charged to, besides the manager. */
+#define charged_to(ip) ((struct quota_group *const[2]){ (ip)->quser, (ip)->qapp })
+
+static void charge(struct ns_inode *ip, int64_t delta)
+{
+	quota_charge_bytes(charged_to(ip), 2, delta);
+}
+
 static void free_inode(struct ns *ns, struct ns_inode *ip)
 {
 	char node[SHX_PATH_MAX];
@@ -296,11 +322,14 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 	ns->inodes_used--;
 	if (S_ISREG(ip->mode))
 		ns->objects--;
+	charge(ip, -(int64_t)ip->charged);
+	quota_charge_inode(charged_to(ip), 2, -1, S_ISREG(ip->mode));
 	if (ip->memfd >= 0 && ns->nreap < (int)(sizeof(ns->reap) / sizeof(ns->reap[0])))
 		ns->reap[ns->nreap++] = ip->memfd;
 	else if (ip->memfd >= 0)
 		close(ip->memfd);
 	free(ip->target);
+	free(ip->backtrace);
 	free(ip);
 }
 
@@ -345,47 +374,112 @@ int ns_create_anon(struct ns *ns, const struct shx_cred *cr, mode_t mode, struct
 
 /* --- space: shmem_inode_acct_blocks ------------------------------------- */
 
+/* Charges ip `want` more bytes (whole pages), or with partial what the
+ * manager, the user and the app all still have room for: no grant takes
+ * any of them past its limit.  The bytes charged are in *got. */
+static int charge_more(struct ns *ns, struct ns_inode *ip, uint64_t want, int partial,
+		       uint64_t *got)
+{
+	uint64_t avail;
+	int err = -ENOSPC;
+
+	avail = ns->size_used < ns->cfg.size_limit ? ns->cfg.size_limit - ns->size_used : 0;
+	avail = quota_room_bytes(charged_to(ip), 2, avail, &err);
+	avail &= ~(PAGE - 1);
+	*got = 0;
+	if (want > avail) {
+		ns->short_errno = err;
+		if (!partial)
+			return err;
+		want = avail;
+	}
+	ns->size_used += want;
+	charge(ip, want);
+	ip->charged += want;
+	*got = want;
+	return 0;
+}
+
 int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, uint64_t *granted)
 {
-	uint64_t want = page_up(end), avail;
+	/* what appenders may add is theirs: offsets are paid by the rest */
+	uint64_t want = page_up(end), covered = ip->charged - ip->appending, got;
+	int r;
 
 	if (end > (uint64_t)INT64_MAX)
 		return -EFBIG;
-	if (want <= ip->charged) {
-		*granted = ip->charged;
+	if (want <= covered) {
+		*granted = covered;
 		return 0;
 	}
-	avail = ns->size_used < ns->cfg.size_limit ? ns->cfg.size_limit - ns->size_used : 0;
-	avail &= ~(PAGE - 1);
-	if (want - ip->charged > avail) {
-		/* partial: what is free, or at least what the object already
-		 * has -- a writer whose end is past it gets a short write */
-		if (!partial)
-			return -ENOSPC;
-		if (avail == 0) {
-			*granted = ip->charged;
-			return 0;
-		}
-		want = ip->charged + avail;
-	}
-	ns->size_used += want - ip->charged;
-	ip->charged = want;
-	*granted = want;
-	return 0;
+	/* partial: what is free, or at least what the object already has --
+	 * a writer whose end is past it gets a short write */
+	r = charge_more(ns, ip, want - covered, partial, &got);
+	*granted = covered + got;
+	return r;
+}
+
+int ns_reserve_append(struct ns *ns, struct ns_inode *ip, uint64_t bytes, uint64_t *granted)
+{
+	if (bytes > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	return charge_more(ns, ip, page_up(bytes), 1, granted);
 }
 
 void ns_sync(struct ns *ns, struct ns_inode *ip)
 {
 	struct stat st;
-	uint64_t real;
+	uint64_t base, real;
 
 	if (!S_ISREG(ip->mode) || fstat(ip->memfd, &st) < 0)
 		return;
-	real = page_up(st.st_size);
-	if ((uint64_t)st.st_blocks * 512 + ip->swapped > real)
-		real = (uint64_t)st.st_blocks * 512 + ip->swapped;
+	base = page_up(st.st_size);
+	/* (pages in swap files are the object's too) */
+	if ((uint64_t)st.st_blocks * 512 + ip->swapped > base)
+		base = (uint64_t)st.st_blocks * 512 + ip->swapped;
+	/* space a holder was granted stays paid for until it lets go: it
+	 * may be writing into it now; so do the bytes appenders may still
+	 * add past whatever the end will be */
+	if (ip->floor > base)
+		base = ip->floor;
+	real = page_up(base + ip->appending);
+	/* Appenders' budgets are as last reported, and what they appended
+	 * since is in the size too: counted twice, it must not push the
+	 * charge up (past a limit, even).  Only data no reservation paid
+	 * for (a writer without the library) raises it. */
+	if (real > ip->charged)
+		real = base > ip->charged ? base : ip->charged;
 	ns->size_used = ns->size_used - ip->charged + real;
+	charge(ip, (int64_t)real - (int64_t)ip->charged);
 	ip->charged = real;
+}
+
+static uint64_t room(uint64_t limit, uint64_t used)
+{
+	return used < limit ? limit - used : 0;
+}
+
+void ns_statfs(struct ns *ns, const struct shx_cred *cr, struct shx_stats *st)
+{
+	struct quota_group *g[2] = { quota_user(&ns->quota, cr->uid), cr->app };
+
+	st->size_limit = ns->cfg.size_limit;
+	st->size_used = ns->size_used;
+	st->inodes_limit = ns->cfg.nr_inodes;
+	st->inodes_used = ns->inodes_used;
+	for (int i = 0; i < 2; i++) {
+		if (!g[i])
+			continue;
+		if (room(g[i]->size_limit, g[i]->size_used) < room(st->size_limit, st->size_used)) {
+			st->size_limit = g[i]->size_limit;
+			st->size_used = g[i]->size_used;
+		}
+		if (room(g[i]->inodes_limit, g[i]->inodes_used) <
+		    room(st->inodes_limit, st->inodes_used)) {
+			st->inodes_limit = g[i]->inodes_limit;
+			st->inodes_used = g[i]->inodes_used;
+		}
+	}
 }
 
 /* --- permissions: generic_permission, may_delete ------------------------- */
@@ -517,6 +611,10 @@ static int walk_once(struct ns *ns, const struct shx_cred *cr, uint64_t start, c
 		if (!m)
 			return -ENOENT;
 		cur = m->root;
+		/* an app with a private root of this mount sees that instead */
+		if (cr->app && cr->app->private_tmp &&
+		    cr->app->private_tmp->root_of == (int)(m - ns->mounts) + 1)
+			cur = cr->app->private_tmp;
 		p += m->len;
 	} else {
 		cur = ns_iget(ns, start);
@@ -1413,6 +1511,8 @@ static int emit(struct shx_rep *rep, uint64_t ino, uint64_t cookie, unsigned typ
 
 static struct ns_mount *mount_of(struct ns *ns, const struct ns_inode *root)
 {
+	if (root->root_of)
+		return &ns->mounts[root->root_of - 1];
 	for (int i = 0; i < ns->nmounts; i++)
 		if (ns->mounts[i].root == root)
 			return &ns->mounts[i];
@@ -1519,7 +1619,7 @@ void ns_each(struct ns *ns, void (*fn)(struct ns_inode *ip, void *arg), void *ar
 
 int ns_add_mount(struct ns *ns, const char *prefix)
 {
-	struct shx_cred cr = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+	struct shx_cred cr = { .pid = getpid(), .uid = getuid(), .gid = getgid(), .system = 1 };
 	size_t len = strlen(prefix);
 	struct ns_mount *m;
 	int r, i;
@@ -1552,6 +1652,49 @@ int ns_add_mount(struct ns *ns, const char *prefix)
 	return 0;
 }
 
+int ns_private_root(struct ns *ns, const char *prefix, struct ns_inode **ip)
+{
+	struct shx_cred cr = { .pid = getpid(), .uid = getuid(), .gid = getgid(), .system = 1 };
+	struct ns_mount *m = find_mount(ns, prefix);
+	int r;
+
+	if (!m || strlen(prefix) != m->len)
+		return -ENOENT;
+	*ip = new_inode(ns, &cr, NULL, m->root->dev, m->root->mode, &r);
+	if (!*ip)
+		return r;
+	(*ip)->nlink = 2;
+	(*ip)->holders = 1;
+	(*ip)->root_of = (int)(m - ns->mounts) + 1;
+	return 0;
+}
+
+/* Empties a directory, depth first (as rm -rf). */
+static void remove_tree(struct ns *ns, struct ns_inode *dir)
+{
+	while (dir->first) {
+		struct ns_dentry *d = dir->first;
+		struct ns_inode *ip = d->inode;
+
+		if (S_ISDIR(ip->mode)) {
+			remove_tree(ns, ip);
+			dir->nlink--;
+			ip->nlink = 1;
+		}
+		d_delete(ns, d);
+		ip->nlink--;
+		if (ip->nlink == 0 && ip->holders == 0)
+			free_inode(ns, ip);
+	}
+}
+
+void ns_private_root_remove(struct ns *ns, struct ns_inode *root)
+{
+	remove_tree(ns, root);
+	root->nlink = 0;
+	ns_release(ns, root);
+}
+
 int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder)
 {
 	memset(ns, 0, sizeof(*ns));
@@ -1562,6 +1705,7 @@ int ns_init(struct ns *ns, const struct shx_config *cfg, const char *placeholder
 	if (!cfg->nr_inodes)
 		ns->cfg.nr_inodes = UINT64_MAX;
 	ns->placeholder = placeholder;
+	quota_init(&ns->quota, cfg);
 	/* memfds are opened again through here: /proc/self/fd/N, resolved
 	 * once */
 	if (itab_resize(ns, 256) < 0 || dtab_resize(ns, 256) < 0)
@@ -1590,4 +1734,5 @@ void ns_destroy(struct ns *ns)
 	free(ns->itab);
 	free(ns->dtab);
 	close(ns->procfd);
+	quota_destroy(&ns->quota);
 }

@@ -16,11 +16,16 @@
 #include "config.h"
 #include "path.h"
 #include "proto.h"
+#include "quota.h"
 
 struct shx_cred {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	/* quotas: the app the sender runs under (NULL: none); system: an
+	 * inode of the manager's own (a mount's root), charged to no user */
+	struct quota_group *app;
+	int system;
 };
 
 struct ns_inode;
@@ -47,6 +52,16 @@ struct ns_inode {
 	int memfd;
 	uint64_t charged;  /* bytes reserved against the size limit */
 	uint64_t swapped;  /* bytes of it in swap files (paging) */
+	/* quotas: the groups it is charged to (core/quota.h), and the
+	 * highest end a holder was granted and may still write up to
+	 * without asking, below which a recount never goes */
+	struct quota_group *quser, *qapp;
+	uint64_t floor;
+	uint64_t appending; /* holders' unspent append budgets (bytes), paid for too */
+	/* an app's private root of a mount (shmemctl run --private-tmp):
+	 * 1 + the index of the mount it stands for; 0 for every other inode */
+	int root_of;
+	char *backtrace; /* the stack that created it (SHMEMX_BACKTRACE), or NULL */
 	uint32_t holders;  /* client connections holding it open */
 	int linkable;	   /* an O_TMPFILE inode that linkat may give a name */
 	char *target;	   /* symlinks: where it points; sockets: the name they were bound by */
@@ -87,6 +102,8 @@ struct ns {
 	int nmounts;
 	uint64_t size_used, inodes_used, objects;
 	uint64_t xattr_space; /* taken by user.* xattrs of the inode space */
+	struct quota quota;   /* users and apps */
+	int short_errno;      /* why the last partial ns_reserve granted less */
 	int protected_hardlinks; /* fs.protected_hardlinks, as the kernel has it */
 	struct ns_inode **itab; /* by ino */
 	size_t itab_size;
@@ -177,8 +194,17 @@ int ns_readdir(struct ns *ns, struct ns_inode *dir, uint64_t cookie, struct shx_
  * the end up to which the space is paid for, at least `end` unless
  * `partial` allowed less (as a short write on a full tmpfs). */
 int ns_reserve(struct ns *ns, struct ns_inode *ip, uint64_t end, int partial, uint64_t *granted);
-/* Recounts the object's charge from what it really holds. */
+/* Charges `bytes` more (whole pages, or what is free) for appends, which
+ * land wherever the end is when they are done; *granted is what was
+ * charged, which the caller adds to ip->appending. */
+int ns_reserve_append(struct ns *ns, struct ns_inode *ip, uint64_t bytes, uint64_t *granted);
+/* Recounts the object's charge from what it really holds, never below
+ * ip->floor (what holders may still write without asking). */
 void ns_sync(struct ns *ns, struct ns_inode *ip);
+/* statfs(2) for the caller: of the manager, the caller's user and app,
+ * the byte figures of the one with the least room, and the inode figures
+ * of the one with the fewest inodes left. */
+void ns_statfs(struct ns *ns, const struct shx_cred *cr, struct shx_stats *st);
 
 void ns_hold(struct ns_inode *ip);
 /* Drops a holder that is known not to be the last (no recount). */
@@ -191,6 +217,15 @@ void ns_release(struct ns *ns, struct ns_inode *ip);
 int ns_chdir(struct ns *ns, const struct shx_cred *cr, struct ns_inode *ip);
 /* Writes the absolute path of ip into buf ("" once unlinked). */
 size_t ns_path(struct ns *ns, struct ns_inode *ip, char *buf, size_t cap);
+/* A private root of the mount at `prefix` (an app's own /tmp): an empty
+ * directory like the mount's root, held once, reached by the paths of
+ * the mount for the requests of that app (cr->app->private_tmp).  -ENOENT
+ * if there is no such mount. */
+int ns_private_root(struct ns *ns, const char *prefix, struct ns_inode **ip);
+/* Removes everything under a private root, and the root itself (what is
+ * still open goes with its last holder, as after rm -rf). */
+void ns_private_root_remove(struct ns *ns, struct ns_inode *root);
+
 /* Calls fn for every inode (for listings). */
 void ns_each(struct ns *ns, void (*fn)(struct ns_inode *ip, void *arg), void *arg);
 

@@ -258,7 +258,7 @@ int shx_rep_decode_head(const uint8_t *head, size_t total, struct shx_rep *rep)
 	rep->datalen = get(&c, 4);
 	if (c.bad || rep->datalen != total - SHX_REP_HEAD || rep->datalen > rep->datacap ||
 	    rep->status > 0 || rep->status < -4095 ||
-	    (rep->hflags & ~(SHX_HF_FD | SHX_HF_EOF)))
+	    (rep->hflags & ~(SHX_HF_FD | SHX_HF_EOF | SHX_HF_EDQUOT)))
 		return -EBADMSG;
 	return 0;
 }
@@ -349,7 +349,17 @@ int shx_obj_append(struct shx_rep *rep, const struct shx_obj *o)
 	put(&c, o->holders, 4);
 	put(&c, o->creator_pid, 4);
 	put(&c, o->created_ns, 8);
+	put(&c, o->resident, 8);
+	put(&c, o->swapped, 8);
+	put(&c, o->cuid, 4);
+	put(&c, o->nmappers, 1);
+	for (unsigned i = 0; i < o->nmappers && i < SHX_OBJ_MAPPERS; i++)
+		put(&c, o->mappers[i], 4);
+	put_str(&c, o->app, o->applen);
 	put_str(&c, o->path, o->pathlen);
+	put_str(&c, o->backtrace, o->btlen);
+	if (o->nmappers > SHX_OBJ_MAPPERS)
+		c.bad = 1;
 	return data_done(rep, &c);
 }
 
@@ -364,8 +374,59 @@ int shx_obj_next(const struct shx_rep *rep, size_t *off, struct shx_obj *o)
 	o->holders = get(&c, 4);
 	o->creator_pid = get(&c, 4);
 	o->created_ns = get(&c, 8);
+	o->resident = get(&c, 8);
+	o->swapped = get(&c, 8);
+	o->cuid = get(&c, 4);
+	o->nmappers = get(&c, 1);
+	if (o->nmappers > SHX_OBJ_MAPPERS)
+		return -EBADMSG;
+	for (unsigned i = 0; i < o->nmappers; i++)
+		o->mappers[i] = get(&c, 4);
+	o->applen = get_str(&c, o->app, sizeof(o->app));
 	o->pathlen = get_str(&c, o->path, sizeof(o->path));
+	o->btlen = get_str(&c, o->backtrace, sizeof(o->backtrace));
 	if (c.bad)
+		return -EBADMSG;
+	*off = c.off;
+	return 1;
+}
+
+int shx_group_append(struct shx_rep *rep, const struct shx_group *g)
+{
+	struct cur c = data_writer(rep);
+
+	put(&c, g->kind, 1);
+	put(&c, g->uid, 4);
+	put(&c, g->size_limit, 8);
+	put(&c, g->size_used, 8);
+	put(&c, g->inodes_limit, 8);
+	put(&c, g->inodes_used, 8);
+	put(&c, g->objects, 8);
+	put(&c, g->clients, 8);
+	put(&c, g->resident, 8);
+	put(&c, g->swapped, 8);
+	put_str(&c, g->name, g->namelen);
+	return data_done(rep, &c);
+}
+
+int shx_group_next(const struct shx_rep *rep, size_t *off, struct shx_group *g)
+{
+	struct cur c = data_reader(rep, *off);
+
+	if (*off >= rep->datalen)
+		return 0;
+	g->kind = get(&c, 1);
+	g->uid = get(&c, 4);
+	g->size_limit = get(&c, 8);
+	g->size_used = get(&c, 8);
+	g->inodes_limit = get(&c, 8);
+	g->inodes_used = get(&c, 8);
+	g->objects = get(&c, 8);
+	g->clients = get(&c, 8);
+	g->resident = get(&c, 8);
+	g->swapped = get(&c, 8);
+	g->namelen = get_str(&c, g->name, sizeof(g->name));
+	if (c.bad || g->kind > SHX_GROUP_APP)
 		return -EBADMSG;
 	*off = c.off;
 	return 1;
@@ -508,6 +569,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
 		[SHX_OP_CHAN] = "chan",
+		[SHX_OP_QUOTA] = "quota",
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",
 		[SHX_OP_SEEK] = "seek",	      [SHX_OP_SWAPINFO] = "swapinfo",
 		[SHX_OP_SWAPSET] = "swapset", [SHX_OP_PGUFFD] = "pguffd",

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define SHX_PROTO_MAGIC 0x31584853u /* "SHX1" */
-#define SHX_PROTO_VERSION 2
+#define SHX_PROTO_VERSION 3 /* 2: the channel (SHX_OP_CHAN); 3: HELLO names the app (path2) */
 #define SHX_HDR_LEN 12
 #define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
 #define SHX_REQ_DATA_MAX 65536 /* a request's data: an xattr value (XATTR_SIZE_MAX) */
@@ -74,6 +74,14 @@ enum shx_op {
 			     -> data: value or list, value: its size */
 	/* speed */
 	SHX_OP_CHAN,	  /* an fd: the connection's channel (chan.h), a sealed memfd */
+	/* quotas and statistics (tools/srv_quota.c) */
+	SHX_OP_QUOTA,	  /* flags SHX_QUOTA_LIST: size: index to start from, aux: room
+			     -> data: shx_group records, value: the index to go on from;
+			     SHX_QUOTA_SET: aux: SHX_GROUP_*, uid, path: an app's name,
+			     size: byte limit, mtime_ns: inode limit (0: none);
+			     SHX_QUOTA_TMP: uid, path: the app, mode: 1 to keep it -> value:
+			     the inode of the app's private /tmp, which stays while the
+			     sender's connection does (and after, if kept) */
 	/* paging (tools/pager.c) */
 	SHX_OP_PGTABLE,	  /* -> fd of the page-state table (core/pgstate.h) */
 	SHX_OP_SWAPIN,	  /* ino, size: offset, atime_ns: length (-1: all), flags:
@@ -92,6 +100,7 @@ enum shx_op {
 #define SHX_HF_NOREPLY 0x1 /* request: the client does not wait for an answer */
 #define SHX_HF_FD 0x2	   /* reply: an fd travels with this message */
 #define SHX_HF_EOF 0x4	   /* reply: no more entries after these */
+#define SHX_HF_EDQUOT 0x8  /* reply to RESERVE: short because of a user's quota */
 
 /* A status of -SHX_EESCAPE answers a path that ".." or a symlink leads out
  * of the mounts: the reply's data is the path the real file system should
@@ -101,6 +110,9 @@ enum shx_op {
 
 /* SHX_OP_RESERVE flags */
 #define SHX_RESERVE_PARTIAL 0x1 /* grant as much as is free, like a short write */
+#define SHX_RESERVE_APPEND 0x2	/* size: bytes to append, wherever the end is; atime_ns:
+				   the sender's unspent append budget of the object;
+				   value: the bytes granted */
 
 /* SHX_OP_SHMDT flags */
 #define SHX_SHMDT_UNDO 0x1 /* the mmap of a granted shmat failed: take it back */
@@ -195,15 +207,45 @@ struct shx_stats {
 	int64_t started_ns;
 };
 
+/* A creation backtrace: frames a line each, sent as an OPEN's data. */
+#define SHX_BACKTRACE_MAX 2048
+
 /* One object, for shmemctl ls. */
+#define SHX_OBJ_MAPPERS 8
 struct shx_obj {
 	struct shx_attr attr;
 	uint64_t charged;
 	uint32_t holders;    /* client connections holding it open */
 	uint32_t creator_pid;
 	int64_t created_ns;
+	uint64_t resident, swapped; /* bytes in memory (the memfd's blocks), in swap */
+	uint32_t cuid;		    /* the user it is charged to */
+	uint8_t nmappers;	    /* how many of mappers[] are set */
+	uint32_t mappers[SHX_OBJ_MAPPERS]; /* client pids that map it */
+	uint16_t applen;	    /* the app it is charged to ("": none) */
+	char app[64];
 	uint16_t pathlen;
 	char path[SHX_PATH_MAX];
+	uint16_t btlen;		    /* the stack that created it (SHMEMX_BACKTRACE) */
+	char backtrace[SHX_BACKTRACE_MAX];
+};
+
+/* SHX_OP_QUOTA */
+#define SHX_QUOTA_LIST 1
+#define SHX_QUOTA_SET 2
+#define SHX_QUOTA_TMP 3
+#define SHX_GROUP_MANAGER 0
+#define SHX_GROUP_USER 1
+#define SHX_GROUP_APP 2
+
+/* A quota group, for shmemctl stats, quota, top. */
+struct shx_group {
+	uint8_t kind; /* SHX_GROUP_* */
+	uint32_t uid;
+	uint64_t size_limit, size_used, inodes_limit, inodes_used; /* UINT64_MAX: no limit */
+	uint64_t objects, clients, resident, swapped;
+	uint16_t namelen; /* an app's */
+	char name[64];
 };
 
 /* A System V segment, as IPC_STAT tells it (the kernel's shmid64_ds), and
@@ -251,6 +293,8 @@ int shx_stats_put(struct shx_rep *rep, const struct shx_stats *s);
 int shx_stats_get(const struct shx_rep *rep, struct shx_stats *s);
 int shx_shmid_append(struct shx_rep *rep, const struct shx_shmid_ds *d);
 int shx_shmid_next(const struct shx_rep *rep, size_t *off, struct shx_shmid_ds *d);
+int shx_group_append(struct shx_rep *rep, const struct shx_group *g);
+int shx_group_next(const struct shx_rep *rep, size_t *off, struct shx_group *g);
 
 /* --- paging ------------------------------------------------------------- */
 

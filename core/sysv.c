@@ -698,6 +698,8 @@ static int newseg(struct sysv *sv, const struct shx_cred *cr, int32_t key, uint6
 	}
 	/* the space is paid for now, so that touching it never faults */
 	r = ns_reserve(sv->ns, ip, size, 0, &granted);
+	if (r == -EDQUOT) /* shmget knows no quotas: a full shm is ENOSPC */
+		r = -ENOSPC;
 	if (r == 0 && ftruncate(ip->memfd, size) < 0)
 		r = errno == EFBIG ? -EINVAL : -errno;
 	if (r == 0 && !sv->have_mdev && fstat(ip->memfd, &st) == 0) {

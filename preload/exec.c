@@ -71,7 +71,7 @@ size_t shx_child_env_slots(char *const envp[])
 
 	while (envp && envp[n])
 		n++;
-	return n + 2;
+	return n + 3;
 }
 
 /* envp with SHMEMX_CWD naming the virtual working directory (and without
@@ -81,15 +81,23 @@ size_t shx_child_env_slots(char *const envp[])
 char *const *shx_child_env(char *const envp[], char **out, struct shx_child_env *buf)
 {
 	int cwd = shx_cwd_env(buf->cwd, sizeof(buf->cwd)) > 0;
+	/* the app goes on in the child even when the caller built its
+	 * environment anew (one that names an app of its own keeps it) */
+	const char *app = shx_conn_app();
+	int add_app = envp && *app && !var_of(envp, "SHMEMX_APP", 10);
 	size_t k = 0;
 
-	if (!envp || (!cwd && !var_of(envp, "SHMEMX_CWD", 10)))
+	if (!envp || (!cwd && !add_app && !var_of(envp, "SHMEMX_CWD", 10)))
 		return NULL;
 	for (size_t i = 0; envp[i]; i++)
 		if (strncmp(envp[i], CWD_VAR, sizeof(CWD_VAR) - 1))
 			out[k++] = envp[i];
 	if (cwd)
 		out[k++] = buf->cwd;
+	if (add_app) {
+		snprintf(buf->app, sizeof(buf->app), "SHMEMX_APP=%s", app);
+		out[k++] = buf->app;
+	}
 	out[k] = NULL;
 	return out;
 }

@@ -21,14 +21,42 @@
 #define SLACK_MIN (64 << 10)
 #define SLACK_MAX (8 << 20)
 
+/* An eighth of the end, 64 KiB to 8 MiB: what a write asks for beyond
+ * its own bytes, so that the next ones need no round trip. */
+static uint64_t slack_for(uint64_t end)
+{
+	return end / 8 < SLACK_MIN ? SLACK_MIN : end / 8 > SLACK_MAX ? SLACK_MAX : end / 8;
+}
+
+/* A partial RESERVE of fd's object (flags, size, atime_ns as proto.h
+ * says): 0 with the reply in *p, 1 when the fd turned out not to be ours
+ * (forgotten now), or -errno. */
+static int ask_room(int fd, struct shx_fdent *e, uint32_t flags, uint64_t size, int64_t unspent,
+		    struct shx_rep *p)
+{
+	struct shx_req q;
+	int r;
+
+	shx_req_init(&q, SHX_OP_RESERVE, NULL);
+	q.ino = e->ino;
+	q.size = size;
+	q.flags = SHX_RESERVE_PARTIAL | flags;
+	q.atime_ns = unspent;
+	r = shx_request(&q, p, NULL, 0);
+	if (r == -ESTALE) {
+		shx_fdtab_clear(fd);
+		return 1;
+	}
+	return r;
+}
+
 /* How many of the n bytes at off may be written: n, fewer when space runs
  * out, or -errno.  off < 0: at the fd's position (or its end if
  * O_APPEND). */
 static ssize_t room_for(int fd, struct shx_fdent *e, off_t off, size_t n)
 {
-	struct shx_req q;
 	struct shx_rep p = { 0 };
-	uint64_t end, slack;
+	uint64_t end;
 	int r;
 
 	if (!(e->flags & SHX_FD_WRITE) || n == 0)
@@ -48,33 +76,106 @@ static ssize_t room_for(int fd, struct shx_fdent *e, off_t off, size_t n)
 	end = off + n;
 	if (end <= e->reserved)
 		return n;
-	slack = end / 8 < SLACK_MIN ? SLACK_MIN : end / 8 > SLACK_MAX ? SLACK_MAX : end / 8;
-	shx_req_init(&q, SHX_OP_RESERVE, NULL);
-	q.ino = e->ino;
-	q.size = end + slack;
-	q.flags = SHX_RESERVE_PARTIAL;
-	r = shx_request(&q, &p, NULL, 0);
-	if (r == -ESTALE) {
-		shx_fdtab_clear(fd);
-		return n;
-	}
-	if (r < 0)
-		return r;
+	r = ask_room(fd, e, 0, end + slack_for(end), 0, &p);
+	if (r != 0)
+		return r < 0 ? r : (ssize_t)n;
 	e->reserved = p.value;
 	if (p.value <= (uint64_t)off)
-		return -ENOSPC;
+		return p.hflags & SHX_HF_EDQUOT ? -EDQUOT : -ENOSPC;
 	return p.value - off < n ? (ssize_t)(p.value - off) : (ssize_t)n;
+}
+
+/* --- appends: paid for by amount ------------------------------------------ */
+
+struct unspent {
+	uint64_t ino, bytes;
+};
+
+static void add_unspent(int fd, struct shx_fdent *e, void *arg)
+{
+	struct unspent *u = arg;
+
+	if (e->ino == u->ino)
+		u->bytes += atomic_load(&e->budget) + atomic_load(&e->inflight);
+}
+
+/* Takes up to n bytes of the fd's budget for a write about to start. */
+static size_t claim(struct shx_fdent *e, size_t n)
+{
+	uint64_t b = atomic_load(&e->budget), take;
+
+	do
+		take = b < n ? b : n;
+	while (take && !atomic_compare_exchange_weak(&e->budget, &b, b - take));
+	if (take)
+		atomic_fetch_add(&e->inflight, take);
+	return take;
+}
+
+/* How many of n bytes an O_APPEND fd may append now (claimed from its
+ * budget, which the manager tops up), or -errno.  Concurrent appenders
+ * each write past whatever end the others left, so each has paid for its
+ * own bytes: together they never go past the limit.  What a process
+ * still has unspent is told with every request (inflight included: a
+ * write claimed but not yet done is not in the file's size yet). */
+static ssize_t append_room(int fd, struct shx_fdent *e, size_t n)
+{
+	struct unspent u = { e->ino, 0 };
+	struct shx_rep p = { 0 };
+	struct stat st;
+	size_t got = claim(e, n);
+	int r;
+
+	if (got == n)
+		return n;
+	if (got) /* give it back and ask for the whole */
+		atomic_fetch_add(&e->budget, got), atomic_fetch_sub(&e->inflight, got);
+	shx_fdtab_each(add_unspent, &u);
+	r = ask_room(fd, e, SHX_RESERVE_APPEND,
+		     n + slack_for(REAL(fstat)(fd, &st) == 0 ? (uint64_t)st.st_size : 0),
+		     (int64_t)u.bytes, &p);
+	if (r != 0)
+		return r < 0 ? r : (ssize_t)n;
+	atomic_fetch_add(&e->budget, p.value);
+	got = claim(e, n);
+	if (!got)
+		return p.hflags & SHX_HF_EDQUOT ? -EDQUOT : -ENOSPC;
+	return got;
+}
+
+/* After the write: what it did not use goes back to the budget. */
+static void append_done(struct shx_fdent *e, size_t claimed, ssize_t wrote)
+{
+	size_t used = wrote > 0 ? (size_t)wrote : 0;
+
+	if (used < claimed)
+		atomic_fetch_add(&e->budget, claimed - used);
+	atomic_fetch_sub(&e->inflight, claimed);
+}
+
+static int appending(const struct shx_fdent *e)
+{
+	return (e->flags & (SHX_FD_APPEND | SHX_FD_WRITE)) == (SHX_FD_APPEND | SHX_FD_WRITE);
 }
 
 SHX_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct shx_fdent *e = shx_fdtab_get(fd);
-	ssize_t room;
-
 	struct pg_entry *pe;
+	ssize_t room, r;
 
 	if (!e)
 		return REAL(write)(fd, buf, n);
+	if (appending(e) && n > 0) {
+		room = append_room(fd, e, n);
+		if (room < 0)
+			return shx_ret(room);
+		pe = shx_pg_enter_fd(fd, SHX_PG_APPEND, room, 1);
+		r = REAL(write)(fd, buf, room);
+		shx_pg_leave(pe);
+		append_done(e, room, r);
+		return r;
+	}
 	room = room_for(fd, e, -1, n);
 	if (room < 0)
 		return shx_ret(room);
@@ -87,12 +188,22 @@ SHX_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	struct shx_fdent *e = shx_fdtab_get(fd);
-	ssize_t room;
-
 	struct pg_entry *pe;
+	ssize_t room, r;
 
 	if (!e || off < 0)
 		return REAL(pwrite)(fd, buf, n, off);
+	/* Linux appends pwrite's data to an O_APPEND file whatever the offset */
+	if (appending(e) && n > 0) {
+		room = append_room(fd, e, n);
+		if (room < 0)
+			return shx_ret(room);
+		pe = shx_pg_enter_fd(fd, SHX_PG_APPEND, room, 1);
+		r = REAL(pwrite)(fd, buf, room, off);
+		shx_pg_leave(pe);
+		append_done(e, room, r);
+		return r;
+	}
 	room = room_for(fd, e, off, n);
 	if (room < 0)
 		return shx_ret(room);
@@ -133,12 +244,14 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 	struct iovec cut[64];
 	struct pg_entry *pe;
 	size_t total;
-	ssize_t room;
+	ssize_t room, r;
+	int app;
 
 	if (!e || cnt <= 0 || cnt > IOV_MAX)
 		return real(fd, iov, cnt, off);
 	total = iov_total(iov, cnt);
-	room = room_for(fd, e, off, total);
+	app = appending(e) && total > 0;
+	room = app ? append_room(fd, e, total) : room_for(fd, e, off, total);
 	if (room < 0)
 		return shx_ret(room);
 	if ((size_t)room < total) {
@@ -147,10 +260,12 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 		cnt = iov_cut(iov, cnt, room, cut);
 		iov = cut;
 	}
-	pe = shx_pg_enter_fd(fd, off, room, 1);
-	room = real(fd, iov, cnt, off);
+	pe = shx_pg_enter_fd(fd, app ? SHX_PG_APPEND : off, room, 1);
+	r = real(fd, iov, cnt, off);
 	shx_pg_leave(pe);
-	return room;
+	if (app)
+		append_done(e, room, r);
+	return r;
 }
 
 static ssize_t real_writev(int fd, const struct iovec *iov, int cnt, off_t off)
@@ -193,13 +308,30 @@ static int reserve_to(struct shx_fdent *e, uint64_t end)
 	return r;
 }
 
-/* After a call that may have freed space, the manager recounts. */
+struct most_reserved {
+	uint64_t ino, end;
+};
+
+static void most_reserved(int fd, struct shx_fdent *e, void *arg)
+{
+	struct most_reserved *m = arg;
+
+	if (e->ino == m->ino && e->reserved > m->end)
+		m->end = e->reserved;
+}
+
+/* After a call that may have freed space, the manager recounts -- down
+ * to what this process's fds of the object may still write without
+ * asking (other threads may be writing into their reservations now). */
 static void resync(struct shx_fdent *e)
 {
+	struct most_reserved m = { e->ino, 0 };
 	struct shx_req q;
 
+	shx_fdtab_each(most_reserved, &m);
 	shx_req_init(&q, SHX_OP_SYNC, NULL);
 	q.ino = e->ino;
+	q.size = m.end;
 	shx_notify(&q);
 }
 
@@ -336,6 +468,7 @@ static int copy_entry(int old, int new)
 	shx_fdtab_get(new)->reserved = e->reserved;
 	shx_req_init(&q, SHX_OP_HOLD, NULL);
 	q.ino = e->ino;
+	q.size = e->reserved;
 	shx_notify(&q);
 	return new;
 }

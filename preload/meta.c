@@ -169,6 +169,9 @@ static int times_at(int dirfd, const char *path, const struct timespec ts[2], in
 	path = shx_opaque(path);
 	if (path && !(flags & AT_EMPTY_PATH && !path[0]) && shx_classify(dirfd, path, &p) <= 0)
 		return REAL(utimensat)(dirfd, path, ts, flags);
+	/* (glibc's utimensat refuses a NULL path: futimens is its way) */
+	if (!path && !shx_fdtab_get(dirfd) && !flags)
+		return REAL(futimens)(dirfd, ts);
 	if ((!path || !path[0]) && !shx_fdtab_get(dirfd))
 		return REAL(utimensat)(dirfd, path, ts, flags);
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))

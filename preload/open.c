@@ -111,9 +111,16 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	int fd, r;
 	uint32_t fl;
 
+	char bt[SHX_BACKTRACE_MAX];
+
 	shx_req_init(&q, SHX_OP_OPEN, path);
 	q.flags = flags;
 	q.mode = NEEDS_MODE(flags) ? mode & ~shx_umask() & 07777 : 0;
+	/* what may create an object says who: the manager keeps it if it did */
+	if (NEEDS_MODE(flags) && shx_backtrace_enabled()) {
+		q.datalen = shx_backtrace(bt, sizeof(bt));
+		q.data = q.datalen ? bt : NULL;
+	}
 	r = shx_request(&q, &p, &fd, flags & O_CLOEXEC);
 	if (r == -SHX_EESCAPE)
 		memcpy(path->path, q.path, q.pathlen + 1);

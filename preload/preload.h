@@ -165,12 +165,20 @@ void shx_cwd_exec_failed(int token);
 /* exec.c: the environment a child gets (see shx_child_env) */
 struct shx_child_env {
 	char cwd[SHX_PATH_MAX + 64];
+	char app[80]; /* SHMEMX_APP=, when envp lost it */
 };
 /* How many pointers shx_child_env may write for envp. */
 size_t shx_child_env_slots(char *const envp[]);
 char *const *shx_child_env(char *const envp[], char **out, struct shx_child_env *buf);
 /* execvp's search of $PATH, through the wrapped execve; -errno */
 int shx_exec_search(const char *file, char *const argv[], char *const envp[], int try_sh);
+
+/* backtrace.c: the creating stack of objects, with SHMEMX_BACKTRACE=1
+ * (loads libunwind); shx_backtrace writes its frames, a line each, and
+ * returns the length (0 when backtraces are off). */
+void shx_backtrace_init(void);
+int shx_backtrace_enabled(void);
+size_t shx_backtrace(char *buf, size_t cap);
 
 /* io.c: drops the fd's entry and tells the manager */
 void shx_fd_forget(int fd);

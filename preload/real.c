@@ -22,8 +22,12 @@ int shx_ready;
 
 static void hold_again(int fd, struct shx_fdent *e, void *arg)
 {
-	struct shx_req q = { .op = SHX_OP_HOLD, .ino = e->ino };
+	/* what the parent's reservation paid for, the child may write */
+	struct shx_req q = { .op = SHX_OP_HOLD, .ino = e->ino, .size = e->reserved };
 
+	/* the parent's append budget is the parent's: the child asks anew */
+	atomic_store(&e->budget, 0);
+	atomic_store(&e->inflight, 0);
 	shx_notify(&q);
 }
 
@@ -86,6 +90,8 @@ void shx_init(void)
 	}
 	shx_log_init("libshmemx");
 	shx_mounts_init();
+	shx_conn_set_app(getenv("SHMEMX_APP"));
+	shx_backtrace_init();
 	shx_conn_init(shmemd && *shmemd ? shmemd : SHX_BINDIR "/shmemd");
 	shx_cwd_init(shx_conn_placeholder());
 	pthread_atfork(shx_sysv_before_fork, shx_sysv_after_fork_parent, after_fork_child);

@@ -1,8 +1,13 @@
 /* ctl_ls.c -- `shmemctl ls`: the objects the manager keeps, one a line.
  *
- *   SIZE CHARGED MODE       USER  HOLDERS CREATOR  AGE PATH
- *      3      4K -rw-r--r-- alice       0    4242   5s /dev/shm/a
- *  68.4K    136K -rw------- alice       1    4250   3m (deleted)
+ *   SIZE CHARGED MODE       USER  APP   RESIDENT MAPPED-BY HOLDERS CREATOR  AGE PATH
+ *      3      4K -rw-r--r-- alice -           4K -               0    4242   5s /dev/shm/a
+ *  68.4K    136K -rw------- alice build    68.4K 4250,4251       1    4250   3m (deleted)
+ *
+ * USER is the owner, APP the app the object is charged to, RESIDENT what
+ * of it is in memory, MAPPED-BY the connected processes that map it (from
+ * their /proc/PID/maps).  With --backtrace each object is followed by the
+ * stack that created it, when its creator ran with SHMEMX_BACKTRACE=1.
  *
  * The manager sends the objects in pages (SHX_OP_LS, with a cookie to go
  * on from), in inode order.  All pages are read before anything is
@@ -25,9 +30,13 @@
 /* An object as listed: struct shx_obj without its 4 KiB path buffer. */
 struct row {
 	struct shx_attr attr;
-	uint64_t charged;
-	uint32_t holders, creator_pid;
+	uint64_t charged, resident, swapped;
+	uint32_t holders, creator_pid, cuid;
 	int64_t created_ns;
+	uint8_t nmappers;
+	uint32_t mappers[SHX_OBJ_MAPPERS];
+	char app[64];
+	char *backtrace; /* NULL: none recorded */
 	uint16_t pathlen; /* 0: unlinked, held open by someone */
 	char path[];
 };
@@ -39,6 +48,7 @@ struct ls {
 	struct row **rows;
 	size_t n, cap;
 	int64_t now_ns; /* one "now" for every age in the listing */
+	int backtrace;	/* --backtrace */
 };
 
 /* --- fields -------------------------------------------------------------- */
@@ -137,30 +147,71 @@ static int user_width(const struct ls *ls)
 	return w;
 }
 
-static void text_row(const struct ls *ls, const struct row *o, int uw)
+static int app_width(const struct ls *ls)
 {
-	char size[16], charged[16], mode[11], uid[16], age[16];
+	int w = 3; /* "APP" */
 
-	printf("%6s %7s %-10s %-*s %7" PRIu32 " %7" PRIu32 " %4s ",
+	for (size_t i = 0; i < ls->n; i++) {
+		int len = strlen(ls->rows[i]->app);
+
+		if (len > w)
+			w = len;
+	}
+	return w;
+}
+
+/* "4250,4251", "-" for none, "+" after the first few */
+static char *mappers_string(const struct row *o, char *buf, size_t cap)
+{
+	size_t k = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < o->nmappers && k + 12 < cap; i++)
+		k += snprintf(buf + k, cap - k, "%s%" PRIu32, i ? "," : "", o->mappers[i]);
+	if (o->nmappers == SHX_OBJ_MAPPERS && k + 2 < cap)
+		strcat(buf, "+");
+	if (!o->nmappers)
+		snprintf(buf, cap, "-");
+	return buf;
+}
+
+static void text_row(const struct ls *ls, const struct row *o, int uw, int aw)
+{
+	char size[16], charged[16], mode[11], uid[16], age[16], res[16], maps[128];
+
+	printf("%6s %7s %-10s %-*s %-*s %8s %-9s %7" PRIu32 " %7" PRIu32 " %4s ",
 	       shx_format_size(o->attr.size, size, sizeof(size)),
 	       shx_format_size(o->charged, charged, sizeof(charged)),
 	       mode_string(o->attr.mode, mode), uw, user_label(o->attr.uid, uid, sizeof(uid)),
-	       o->holders, o->creator_pid, ctl_age(age_seconds(ls, o), age, sizeof(age)));
+	       aw, o->app[0] ? o->app : "-", shx_format_size(o->resident, res, sizeof(res)),
+	       mappers_string(o, maps, sizeof(maps)), o->holders, o->creator_pid,
+	       ctl_age(age_seconds(ls, o), age, sizeof(age)));
 	if (o->pathlen)
 		put_path(stdout, o->path, o->pathlen);
 	else
 		fputs("(deleted)", stdout);
 	putchar('\n');
+	if (ls->backtrace && o->backtrace) {
+		/* one frame a line, indented under the object */
+		for (const char *f = o->backtrace; *f;) {
+			size_t len = strcspn(f, "\n");
+
+			fputs("    ", stdout);
+			put_path(stdout, f, len);
+			putchar('\n');
+			f += len + (f[len] == '\n');
+		}
+	}
 }
 
-static void print_text(const struct ls *ls)
+static void print_text(const struct ls *ls, size_t max)
 {
-	int uw = user_width(ls);
+	int uw = user_width(ls), aw = app_width(ls);
 
-	printf("%6s %7s %-10s %-*s %7s %7s %4s %s\n", "SIZE", "CHARGED", "MODE", uw, "USER",
-	       "HOLDERS", "CREATOR", "AGE", "PATH");
-	for (size_t i = 0; i < ls->n; i++)
-		text_row(ls, ls->rows[i], uw);
+	printf("%6s %7s %-10s %-*s %-*s %8s %-9s %7s %7s %4s %s\n", "SIZE", "CHARGED", "MODE", uw,
+	       "USER", aw, "APP", "RESIDENT", "MAPPED-BY", "HOLDERS", "CREATOR", "AGE", "PATH");
+	for (size_t i = 0; i < ls->n && i < max; i++)
+		text_row(ls, ls->rows[i], uw, aw);
 }
 
 /* --- JSON ---------------------------------------------------------------- */
@@ -181,7 +232,7 @@ static void json_row(const struct ls *ls, const struct row *o)
 	const char *user = user_name(o->attr.uid);
 	char mode[11];
 
-	fputs("  {\"path\": ", stdout);
+	fputs("{\"path\": ", stdout);
 	json_string_or_null(o->pathlen ? o->path : NULL, o->pathlen);
 	printf(", \"deleted\": %s, \"ino\": %" PRIu64 ", \"size\": %" PRIu64
 	       ", \"charged\": %" PRIu64 ", \"mode\": %" PRIu32 ", \"perms\": \"%s\""
@@ -190,22 +241,49 @@ static void json_row(const struct ls *ls, const struct row *o)
 	       o->attr.mode & 07777, mode_string(o->attr.mode, mode), o->attr.uid);
 	json_string_or_null(user, user ? strlen(user) : 0);
 	printf(", \"gid\": %" PRIu32 ", \"holders\": %" PRIu32 ", \"creator_pid\": %" PRIu32
-	       ", \"created_ns\": %" PRId64 ", \"age_seconds\": %" PRId64 "}",
+	       ", \"created_ns\": %" PRId64 ", \"age_seconds\": %" PRId64,
 	       o->attr.gid, o->holders, o->creator_pid, o->created_ns, age_seconds(ls, o));
+	printf(", \"resident\": %" PRIu64 ", \"swapped\": %" PRIu64 ", \"charged_uid\": %" PRIu32
+	       ", \"app\": ",
+	       o->resident, o->swapped, o->cuid);
+	json_string_or_null(o->app[0] ? o->app : NULL, strlen(o->app));
+	fputs(", \"mapped_by\": [", stdout);
+	for (unsigned i = 0; i < o->nmappers; i++)
+		printf("%s%" PRIu32, i ? ", " : "", o->mappers[i]);
+	fputs("], \"backtrace\": ", stdout);
+	if (o->backtrace) {
+		putchar('[');
+		for (const char *f = o->backtrace; *f;) {
+			size_t len = strcspn(f, "\n");
+
+			if (f != o->backtrace)
+				fputs(", ", stdout);
+			ctl_json_string(stdout, f, len);
+			f += len + (f[len] == '\n');
+		}
+		putchar(']');
+	} else
+		fputs("null", stdout);
+	putchar('}');
 }
 
-static void print_json(const struct ls *ls)
+/* An array of objects, a row a line -- or all of it on one (top). */
+static void print_json(const struct ls *ls, size_t max, int oneline)
 {
-	if (ls->n == 0) {
-		puts("[]");
+	size_t n = ls->n < max ? ls->n : max;
+
+	if (n == 0) {
+		fputs(oneline ? "[]" : "[]\n", stdout);
 		return;
 	}
-	puts("[");
-	for (size_t i = 0; i < ls->n; i++) {
+	fputs(oneline ? "[" : "[\n", stdout);
+	for (size_t i = 0; i < n; i++) {
+		if (!oneline)
+			fputs("  ", stdout);
 		json_row(ls, ls->rows[i]);
-		puts(i + 1 < ls->n ? "," : "");
+		fputs(i + 1 < n ? (oneline ? ", " : ",\n") : (oneline ? "" : "\n"), stdout);
 	}
-	puts("]");
+	fputs(oneline ? "]" : "]\n", stdout);
 }
 
 /* --- collecting ---------------------------------------------------------- */
@@ -233,10 +311,18 @@ static int add_row(struct ls *ls, const struct shx_obj *o)
 	r = malloc(sizeof(*r) + o->pathlen + 1);
 	if (!r)
 		return -1;
-	*r = (struct row){ .attr = o->attr, .charged = o->charged, .holders = o->holders,
-			   .creator_pid = o->creator_pid, .created_ns = o->created_ns,
+	*r = (struct row){ .attr = o->attr, .charged = o->charged, .resident = o->resident,
+			   .swapped = o->swapped, .holders = o->holders,
+			   .creator_pid = o->creator_pid, .cuid = o->cuid,
+			   .created_ns = o->created_ns, .nmappers = o->nmappers,
 			   .pathlen = o->pathlen };
+	memcpy(r->mappers, o->mappers, sizeof(r->mappers));
+	memcpy(r->app, o->app, o->applen + 1);
 	memcpy(r->path, o->path, o->pathlen + 1);
+	if (o->btlen && !(r->backtrace = strdup(o->backtrace))) {
+		free(r);
+		return -1;
+	}
 	ls->rows[ls->n++] = r;
 	return 0;
 }
@@ -296,14 +382,44 @@ static int by_path(const void *a, const void *b)
 
 static void free_rows(struct ls *ls)
 {
-	for (size_t i = 0; i < ls->n; i++)
+	for (size_t i = 0; i < ls->n; i++) {
+		free(ls->rows[i]->backtrace);
 		free(ls->rows[i]);
+	}
 	free(ls->rows);
+}
+
+/* Largest charge first, then by path. */
+static int by_charge(const void *a, const void *b)
+{
+	const struct row *x = *(struct row *const *)a, *y = *(struct row *const *)b;
+
+	if (x->charged != y->charged)
+		return x->charged > y->charged ? -1 : 1;
+	return by_path(a, b);
+}
+
+int ctl_ls_largest(const struct ctl *ctl, int sock, size_t max, int json)
+{
+	struct ls ls = { .ctl = ctl };
+	int r = fetch_all(&ls, sock);
+
+	if (r == 0) {
+		ls.now_ns = ctl_now_ns();
+		if (ls.n > 1)
+			qsort(ls.rows, ls.n, sizeof(*ls.rows), by_charge);
+		if (json)
+			print_json(&ls, max, 1);
+		else
+			print_text(&ls, max);
+	}
+	free_rows(&ls);
+	return r;
 }
 
 int ctl_ls(const struct ctl *ctl, int argc, char **argv)
 {
-	struct ls ls = { .ctl = ctl };
+	struct ls ls = { .ctl = ctl, .backtrace = ctl->backtrace };
 	int sock, r;
 
 	if (argc > 0) {
@@ -320,9 +436,9 @@ int ctl_ls(const struct ctl *ctl, int argc, char **argv)
 		if (ls.n > 1)
 			qsort(ls.rows, ls.n, sizeof(*ls.rows), by_path);
 		if (ctl->json)
-			print_json(&ls);
+			print_json(&ls, SIZE_MAX, 0);
 		else
-			print_text(&ls);
+			print_text(&ls, SIZE_MAX);
 	}
 	free_rows(&ls);
 	return r < 0 ? CTL_FAIL : CTL_OK;

@@ -30,6 +30,8 @@
 struct hold {
 	uint64_t ino;
 	uint32_t count;
+	uint64_t granted; /* the end this connection may write to without asking */
+	uint64_t budget;  /* what it may still append without asking (bytes) */
 };
 
 /* A hold that outlived its connection: the process (same pid after exec,
@@ -51,6 +53,10 @@ struct client {
 	size_t nholds, cap;
 	struct shx_chan *ch; /* its channel, mapped here too; or NULL */
 	size_t chan_index;   /* in srv->chans */
+	/* quotas: the groups of its user and app (counting it as connected) */
+	struct quota_group *user, *app;
+	struct quota_group *tmp_app; /* the app whose private /tmp it keeps */
+	struct client *prev, *next;  /* the server's clients */
 };
 
 /* --- holds --------------------------------------------------------------- */
@@ -88,25 +94,93 @@ static int hold_add(struct client *c, struct ns_inode *ip)
 		c->cap = cap;
 	}
 	memmove(&c->holds[i + 1], &c->holds[i], (c->nholds - i) * sizeof(*c->holds));
-	c->holds[i] = (struct hold){ ip->ino, 1 };
+	c->holds[i] = (struct hold){ ip->ino, 1, 0, 0 };
 	c->nholds++;
 	/* The inode counts its holders by connection, not by fd. */
 	ns_hold(ip);
 	return 0;
 }
 
-static void hold_drop(struct client *c, uint64_t ino)
+static struct hold *hold_of(struct client *c, uint64_t ino)
 {
 	size_t i = hold_find(c, ino);
+
+	return i < c->nholds && c->holds[i].ino == ino ? &c->holds[i] : NULL;
+}
+
+/* The hold of ino that a request of c's process counts on: c's own, else
+ * that of another connection of the same process (a process has a few,
+ * and any of them may carry a request), or NULL. */
+static struct hold *proc_hold(struct client *c, uint64_t ino, struct client **owner)
+{
+	struct hold *h = hold_of(c, ino);
+
+	*owner = c;
+	for (struct client *o = c->srv->clients; !h && o; o = o->next)
+		if (o != c && o->pid == c->pid && (h = hold_of(o, ino)))
+			*owner = o;
+	return h;
+}
+
+/* ip->floor: the highest end any connection was granted and still holds,
+ * so that a truncate by one process does not refund the space another is
+ * writing into on the strength of its own grant (exact quotas under
+ * concurrency). */
+static void floor_recount(struct server *s, struct ns_inode *ip)
+{
+	uint64_t floor = 0;
+
+	for (struct client *c = s->clients; c; c = c->next) {
+		struct hold *h = hold_of(c, ip->ino);
+
+		if (h && h->granted > floor)
+			floor = h->granted;
+	}
+	ip->floor = floor;
+}
+
+/* This connection was granted space up to `end` of ip (or, lower = 1,
+ * now needs no more than `end`). */
+static void hold_granted(struct client *c, struct ns_inode *ip, uint64_t end, int lower)
+{
+	struct client *owner;
+	struct hold *h = proc_hold(c, ip->ino, &owner);
+
+	if (!h)
+		return;
+	if (lower) {
+		h->granted = end;
+		floor_recount(c->srv, ip);
+	} else if (end > h->granted) {
+		h->granted = end;
+		if (end > ip->floor)
+			ip->floor = end;
+	}
+}
+
+static void hold_drop(struct client *c, uint64_t ino)
+{
+	struct client *owner;
 	struct ns_inode *ip;
+	uint64_t budget;
+	size_t i;
+
+	/* the close may come on another connection of the process */
+	if (proc_hold(c, ino, &owner))
+		c = owner;
+	i = hold_find(c, ino);
 
 	if (i >= c->nholds || c->holds[i].ino != ino || --c->holds[i].count > 0)
 		return;
+	budget = c->holds[i].budget;
 	memmove(&c->holds[i], &c->holds[i + 1], (c->nholds - i - 1) * sizeof(*c->holds));
 	c->nholds--;
 	ip = ns_iget(&c->srv->ns, ino);
-	if (ip)
+	if (ip) {
+		ip->appending -= budget;
+		floor_recount(c->srv, ip);
 		ns_release(&c->srv->ns, ip);
+	}
 }
 
 /* --- handlers: each returns 0 or -errno, the status of the reply -------- */
@@ -140,6 +214,19 @@ static int do_hello(struct client *c, const struct shx_req *q, struct shx_rep *p
 		}
 		m += n + (end != NULL);
 	}
+	/* the app it runs under (path2), which its objects are charged to */
+	if (q->path2len && !c->app) {
+		/* the uid it connected as (SO_PEERCRED): the handshake may
+		 * come before SO_PASSCRED was set, with no credentials */
+		c->app = quota_app(&c->srv->ns.quota, c->user ? c->user->uid : c->cred.uid,
+				   q->path2);
+		if (!c->app)
+			return shx_app_name_valid(q->path2) < 0 ? -EINVAL : -ENOMEM;
+		c->app->clients++;
+		/* requests through the channel carry no credentials: they are
+		 * the connection's, with its app */
+		c->cred.app = c->app;
+	}
 	c->greeted = 1;
 	p->value = getpid();
 	return 0;
@@ -169,9 +256,15 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 	}
 	/* ns_open's hold is now the client's */
 	ns_unhold(ip);
+	/* who made it (SHMEMX_BACKTRACE): kept only by the open that did */
+	if (created && q->datalen && !ip->backtrace)
+		ip->backtrace = strndup(q->data, q->datalen < SHX_BACKTRACE_MAX ? q->datalen
+										 : SHX_BACKTRACE_MAX - 1);
 	p->value = ip->charged;
 	if (created && S_ISREG(ip->mode) && (q->flags & (O_WRONLY | O_RDWR)))
 		ns_reserve(ns, ip, CREATE_CREDIT, 1, &p->value);
+	/* the fd may write up to what it is told without asking */
+	hold_granted(c, ip, p->value, 0);
 	return ns_getattr(ns, ip, &p->attr);
 }
 
@@ -200,6 +293,9 @@ static int do_hold(struct client *c, const struct shx_req *q, struct shx_rep *p,
 	if (!ip)
 		return -ESTALE;
 	r = hold_add(c, ip);
+	/* an inherited fd keeps what its parent's reservation paid for */
+	if (r == 0)
+		hold_granted(c, ip, q->size, 0);
 	/* the process exec'd and holds it again: its orphaned hold is this */
 	if (r == 0 && orphan_take(c->srv, c->pid, ip->ino))
 		ns_unhold(ip);
@@ -232,13 +328,61 @@ static int do_access(struct client *c, const struct shx_req *q, struct shx_rep *
 	return ns_access(&c->srv->ns, &c->cred, q->ino, q->path, q->mode, q->flags);
 }
 
+/* Bytes to append: the object is recounted with what the sender says it
+ * has left unspent, and charged size more on top of all that. */
+static int reserve_append(struct client *c, struct ns_inode *ip, const struct shx_req *q,
+			  struct shx_rep *p)
+{
+	struct ns *ns = &c->srv->ns;
+	struct client *owner;
+	struct hold *h = proc_hold(c, ip->ino, &owner);
+	uint64_t unspent = q->atime_ns > 0 ? (uint64_t)q->atime_ns : 0;
+	int r;
+
+	if (!h)
+		return -ESTALE;
+	/* what the process has unspent, all of it on one of its holds */
+	for (struct client *o = c->srv->clients; o; o = o->next) {
+		struct hold *other = o->pid == c->pid ? hold_of(o, ip->ino) : NULL;
+
+		if (other && other != h) {
+			ip->appending -= other->budget;
+			other->budget = 0;
+		}
+	}
+	ip->appending = ip->appending - h->budget + unspent;
+	h->budget = unspent;
+	ns_sync(ns, ip);
+	r = ns_reserve_append(ns, ip, q->size, &p->value);
+	if (r < 0)
+		return r;
+	h->budget += p->value;
+	ip->appending += p->value;
+	if (p->value < q->size && ns->short_errno == -EDQUOT)
+		p->hflags |= SHX_HF_EDQUOT;
+	return 0;
+}
+
 static int do_reserve(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
 	struct ns_inode *ip = iget(c, q->ino);
 
+	struct ns *ns = &c->srv->ns;
+	int r;
+
 	if (!ip || !S_ISREG(ip->mode))
 		return -ESTALE;
-	return ns_reserve(&c->srv->ns, ip, q->size, q->flags & SHX_RESERVE_PARTIAL, &p->value);
+	if (q->flags & SHX_RESERVE_APPEND)
+		return reserve_append(c, ip, q, p);
+	r = ns_reserve(ns, ip, q->size, q->flags & SHX_RESERVE_PARTIAL, &p->value);
+	if (r < 0)
+		return r;
+	hold_granted(c, ip, p->value, 0);
+	/* a short grant: the client's write comes out short, then fails
+	 * with the errno of the limit that was reached */
+	if (p->value < q->size && ns->short_errno == -EDQUOT)
+		p->hflags |= SHX_HF_EDQUOT;
+	return 0;
 }
 
 static int do_sync(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
@@ -247,6 +391,8 @@ static int do_sync(struct client *c, const struct shx_req *q, struct shx_rep *p,
 
 	if (!ip)
 		return -ESTALE;
+	/* size: the most the sender's fds of it may still write to */
+	hold_granted(c, ip, q->size, 1);
 	ns_sync(&c->srv->ns, ip);
 	return 0;
 }
@@ -312,6 +458,23 @@ static int by_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Reads who maps what from every connected process (once per pid). */
+static void ls_maps(struct server *s)
+{
+	pid_t pids[256];
+	size_t n = 0;
+
+	for (struct client *c = s->clients; c && n < sizeof(pids) / sizeof(pids[0]); c = c->next) {
+		size_t i = 0;
+
+		while (i < n && pids[i] != c->pid)
+			i++;
+		if (i == n)
+			pids[n++] = c->pid;
+	}
+	srv_ls_begin(s, pids, n);
+}
+
 /* Objects in inode order, from the cookie (the last inode sent) on. */
 static int do_ls(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
 {
@@ -323,6 +486,7 @@ static int do_ls(struct client *c, const struct shx_req *q, struct shx_rep *p, i
 		p->datacap = q->aux;
 	ns_each(ns, ls_collect, &st);
 	qsort(st.v, st.n, sizeof(*st.v), by_ino);
+	ls_maps(c->srv);
 	p->value = q->size;
 	for (i = 0; i < st.n; i++) {
 		struct ns_inode *ip = st.v[i];
@@ -331,6 +495,7 @@ static int do_ls(struct client *c, const struct shx_req *q, struct shx_rep *p, i
 
 		ns_getattr(ns, ip, &o.attr);
 		o.pathlen = ns_path(ns, ip, o.path, sizeof(o.path));
+		srv_obj_fill(c->srv, ip, &o);
 		if (shx_obj_append(p, &o) < 0)
 			break;
 		p->value = ip->ino;
@@ -422,7 +587,14 @@ static int do_statfs(struct client *c, const struct shx_req *q, struct shx_rep *
 	int r = q->pathlen ? ns_lookup(&c->srv->ns, &c->cred, q->ino, q->path, 1, &ip)
 			   : iget(c, q->ino) ? 0 : -ESTALE;
 
-	return r < 0 ? r : do_stats(c, q, p, fd);
+	struct shx_stats st = { .manager_pid = getpid(), .started_ns = c->srv->started_ns,
+				.objects = c->srv->ns.objects, .clients = c->srv->nclients };
+
+	if (r < 0)
+		return r;
+	/* the caller's own limit: the tightest of manager, user and app */
+	ns_statfs(&c->srv->ns, &c->cred, &st);
+	return shx_stats_put(p, &st);
 }
 
 static void dead_socket(const char *path)
@@ -699,6 +871,19 @@ static void chan_drop(struct client *c)
 	last->chan_index = c->chan_index;
 }
 
+static int do_quota(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct quota_group *tmp_app = NULL;
+	int r = srv_quota(c->srv, &c->cred, q, p, &tmp_app);
+
+	if (tmp_app) {
+		if (c->tmp_app) /* one private /tmp per connection */
+			srv_quota_tmp_done(c->srv, c->tmp_app);
+		c->tmp_app = tmp_app;
+	}
+	return r;
+}
+
 /* --- paging (tools/pager.c) --------------------------------------------- */
 
 static int do_pgtable(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
@@ -847,6 +1032,8 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_MKNOD] = do_mknod,     [SHX_OP_SOCKET] = do_socket,   [SHX_OP_XATTR] = do_xattr,
 	/* speed */
 	[SHX_OP_CHAN] = do_chan,
+	/* quotas and statistics (tools/srv_quota.c) */
+	[SHX_OP_QUOTA] = do_quota,
 	/* paging */
 	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
 	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
@@ -928,11 +1115,25 @@ static void client_end(struct client *c)
 	chan_drop(c);
 	loop_del(s->loop, c->fd);
 	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->user)
+		c->user->clients--;
+	if (c->app)
+		c->app->clients--;
+	if (c->tmp_app)
+		srv_quota_tmp_done(s, c->tmp_app);
 	for (size_t i = 0; i < c->nholds; i++) {
 		struct ns_inode *ip = ns_iget(&s->ns, c->holds[i].ino);
 
 		if (!ip)
 			continue;
+		ip->appending -= c->holds[i].budget;
+		floor_recount(s, ip);
 		/* an unlinked object this process still has open (it exec'd,
 		 * or its fds went to a program that is not preloaded) stays */
 		if (ip->nlink == 0 && pid_holds(c->pid, ip->ino))
@@ -1023,7 +1224,7 @@ static ssize_t recv_request(struct client *c, uint8_t *buf, size_t cap)
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(uc))) {
 			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
-			c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
+			c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid, c->app, 0 };
 		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 			/* one fd comes with SHX_OP_CHAN (a channel) or SHX_OP_PGUFFD (a
 			 * userfaultfd): keep the first, close the rest */
@@ -1185,7 +1386,8 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 		}
 		return;
 	}
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid != getuid()) {
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 ||
+	    (uc.uid != getuid() && !s->system)) {
 		shx_log("refusing a client of uid %d", (int)uc.uid);
 		close(cfd);
 		return;
@@ -1199,8 +1401,15 @@ static void listen_ready(struct loop *l, int fd, void *arg, unsigned events)
 	}
 	c->srv = s;
 	c->fd = cfd;
-	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid };
+	c->cred = (struct shx_cred){ uc.pid, uc.uid, uc.gid, NULL, 0 };
 	c->pid = uc.pid;
+	c->user = quota_user(&s->ns.quota, uc.uid);
+	if (c->user)
+		c->user->clients++;
+	c->next = s->clients;
+	if (c->next)
+		c->next->prev = c;
+	s->clients = c;
 	client_pid_add(s, uc.pid);
 	s->nclients++;
 	s->idle_since_ns = 0;

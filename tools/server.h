@@ -22,6 +22,8 @@ struct server {
 	struct client **chans;	/* the clients with a channel (core/chan.h) */
 	size_t nchans, chancap;
 	int woke_client;	/* an answer woke a client sleeping on its channel */
+	struct client *clients; /* every connection */
+	int system;		/* serves every user (shmemd --system) */
 	/* paging: the pager, and the pids of the connected clients (one per
 	 * connection), whose fds wait for page-ins */
 	struct pager pager;
@@ -53,5 +55,16 @@ int server_chans_asleep(struct server *s, int asleep);
 /* Paging: how long the loop may sleep, and the pager's turn. */
 int server_timeout_ms(const struct server *s);
 void server_page(struct server *s);
+
+/* quotas and statistics (srv_quota.c): SHX_OP_QUOTA for a sender */
+int srv_quota(struct server *s, const struct shx_cred *cr, const struct shx_req *q,
+	      struct shx_rep *p, struct quota_group **tmp_app);
+/* A connection that asked for an app's private /tmp (*tmp_app of
+ * srv_quota) is gone: the last one takes it away, unless it is kept. */
+void srv_quota_tmp_done(struct server *s, struct quota_group *app);
+/* A listing begins: who maps what is read from these processes. */
+void srv_ls_begin(struct server *s, const pid_t *pids, size_t npids);
+/* What an object listing says of ip besides its attributes. */
+void srv_obj_fill(struct server *s, struct ns_inode *ip, struct shx_obj *o);
 
 #endif

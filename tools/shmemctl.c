@@ -4,8 +4,10 @@
  *   shmemctl [--socket PATH] [--json] COMMAND [ARGS]
  *
  * shmemctl never starts a manager (that would create the very state it is
- * asked to report), and it changes nothing -- but for ipcrm, which
- * removes System V segments as ipcrm(1) would.
+ * asked to report) -- but for run, whose command would start one anyway
+ * and whose limits must be in place first.  It changes nothing but with
+ * ipcrm (which removes System V segments as ipcrm(1) would), quota set
+ * and run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,8 +35,18 @@ struct cmd {
 static ctl_fn ctl_help;
 
 static const struct cmd cmds[] = {
-	{ "stats", ctl_stats, "[--json]", 0, "show the manager's pid, uptime, use of its limits" },
-	{ "ls", ctl_ls, "[--json] [PATH-PREFIX]", 1, "list the objects, or those under PATH-PREFIX" },
+	{ "stats", ctl_stats, "[--json|--prometheus]", 0,
+	  "show the manager's pid, uptime, and each quota group's use and limits" },
+	{ "ls", ctl_ls, "[--json] [--backtrace] [PATH-PREFIX]", 1,
+	  "list the objects, or those under PATH-PREFIX" },
+	{ "top", ctl_top, "[-n COUNT] [-d SECONDS] [--once] [--json]", -1,
+	  "a live view of the groups and the largest objects" },
+	{ "run", ctl_run,
+	  "[--app NAME] [--quota SIZE[,INODES]] [--private-tmp [--keep-tmp]] -- CMD [ARG...]", -1,
+	  "run CMD under the library as an app of its own" },
+	{ "quota", ctl_quota,
+	  "[show] | set [--app NAME|--user USER|--manager] SIZE[,INODES]", -1,
+	  "show the quota groups, or set a group's limits" },
 	{ "ipcs", ctl_ipcs, "[-t|-p|-c|-l|-u] [--human|-b] [-i ID] [--json]", -1,
 	  "list the System V shared memory segments, as ipcs -m" },
 	{ "ipcrm", ctl_ipcrm, "[-v] [-m ID]... [-M KEY]... [-a] | shm ID...", -1,
@@ -111,12 +123,14 @@ static int ctl_help(const struct ctl *ctl, int argc, char **argv)
 
 struct opts {
 	const char *socket;
-	int json, help, version;
+	int json, prometheus, backtrace, help, version;
 };
 
 static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "prometheus", no_argument, NULL, 'P' },
+	{ "backtrace", no_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -160,6 +174,8 @@ static int parse_options(struct opts *o, int argc, char **argv, const char *opts
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'P': o->prometheus = 1; break;
+		case 'B': o->backtrace = 1; break;
 		case 'h': o->help = 1; break;
 		case 'V': o->version = 1; break;
 		default: bad_option(c, argv); return -1;
@@ -242,8 +258,18 @@ int main(int argc, char **argv)
 		ctl_error("--socket needs a path (try 'shmemctl --help')");
 		return CTL_USAGE;
 	}
+	if (o.prometheus && cmd->fn != ctl_stats) {
+		ctl_error("--prometheus is for stats only (try 'shmemctl --help')");
+		return CTL_USAGE;
+	}
+	if (o.backtrace && cmd->fn != ctl_ls) {
+		ctl_error("--backtrace is for ls only (try 'shmemctl --help')");
+		return CTL_USAGE;
+	}
 	resolve_socket(&ctl, o.socket);
 	ctl.json = o.json;
+	ctl.prometheus = o.prometheus;
+	ctl.backtrace = o.backtrace;
 	return finish(cmd->fn(&ctl, nargs, argv + optind));
 }
 

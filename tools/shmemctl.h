@@ -22,16 +22,47 @@
 struct ctl {
 	char sock[SHX_PATH_MAX]; /* the manager's socket, resolved */
 	int json;		 /* --json */
+	int prometheus;		 /* --prometheus (stats) */
+	int backtrace;		 /* --backtrace (ls) */
 };
 
 typedef int ctl_fn(const struct ctl *ctl, int argc, char **argv);
 
 ctl_fn ctl_stats;
 ctl_fn ctl_ls;
+/* These parse their own options too. */
+ctl_fn ctl_run;
+ctl_fn ctl_quota;
+ctl_fn ctl_top;
+
+/* "SIZE[,INODES]" with units, "none" for no limit (0): 0, or -1. */
+int ctl_parse_quota(const char *arg, uint64_t *size, uint64_t *inodes, int *have_inodes);
+/* The `max` objects with the largest charges, as ls prints them (or as
+ * JSON); 0, or -1 after an error message. */
+int ctl_ls_largest(const struct ctl *ctl, int sock, size_t max, int json);
 ctl_fn ctl_swap;
 /* These two parse their own options: argv[0] is the command's name. */
 ctl_fn ctl_ipcs;
 ctl_fn ctl_ipcrm;
+
+/* Quotas and statistics (ctl_stats.c): the groups the manager has (the
+ * manager first, then users, then apps) into a malloc'd array; 0, or -1
+ * after an error message. */
+int ctl_groups(const struct ctl *ctl, int sock, struct shx_group **out, size_t *n);
+/* "manager", "user alice", "app build" (an app of another user:
+ * "app build@bob"). */
+char *ctl_group_name(const struct shx_group *g, char *buf, size_t cap);
+char *ctl_user_name(uint32_t uid, char *buf, size_t cap);
+/* "512M", or "-" for no limit (UINT64_MAX); counts likewise. */
+char *ctl_limit(uint64_t n, char *buf, size_t cap);
+char *ctl_count_limit(uint64_t n, char *buf, size_t cap);
+char *ctl_percent(uint64_t used, uint64_t limit, char *buf, size_t cap);
+/* The groups as a table, and as a JSON array; `self` is how many of the
+ * connections counted are the caller's own (left out of the figures). */
+void ctl_print_groups(const struct shx_group *g, size_t n, uint64_t self);
+void ctl_json_groups(const struct shx_group *g, size_t n, uint64_t self);
+/* s as a Prometheus label value, escaped, without its quotes. */
+void ctl_prometheus_label(const char *s);
 
 /* Prints the usage line of command `name`. */
 void ctl_usage(const char *name);

@@ -3,6 +3,11 @@
  *   shmemd --foreground     run in the terminal (logs to stderr)
  *   shmemd --daemon         what the library runs: detach, and return once
  *                           the manager listens or another one already does
+ *   shmemd --system         one manager for all users (run by root, as a
+ *                           service): its socket, /run/shmemx/sock unless
+ *                           --socket says otherwise, is open to everyone,
+ *                           each user is a quota group, and it never exits
+ *                           for being idle
  *
  * Only one manager runs per socket: it holds an exclusive lock on the
  * "lock" file beside the socket for its whole life, so two clients racing
@@ -40,12 +45,14 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shmemd [--foreground | --daemon] [--pidfile FILE] [--socket PATH]\n"
+	fprintf(f, "usage: shmemd [--foreground | --daemon] [--system] [--pidfile FILE] "
+		   "[--socket PATH]\n"
 		   "The libshmemx manager: keeps the /dev/shm and /tmp namespaces and the System V\n"
-		   "shared memory segments of one user.\n"
+		   "shared memory segments of one user (of every user with --system).\n"
 		   "Settings: SHMEMX_SIZE, SHMEMX_NR_INODES, SHMEMX_IDLE_TIMEOUT, SHMEMX_MOUNTS,\n"
-		   "SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI, SHMEMX_SOCKET, SHMEMX_CONFIG\n"
-		   "(see shmemd(8)).\n");
+		   "SHMEMX_SHMMAX, SHMEMX_SHMALL, SHMEMX_SHMMNI, SHMEMX_USER_SIZE,\n"
+		   "SHMEMX_USER_NR_INODES, SHMEMX_APP_SIZE, SHMEMX_APP_NR_INODES, SHMEMX_SOCKET,\n"
+		   "SHMEMX_CONFIG (see shmemd(8)).\n");
 }
 
 /* The library is preloaded into every program, maybe into us too: the
@@ -60,7 +67,9 @@ static void drop_preload(char **argv)
 	}
 }
 
-static int listen_on(const char *path)
+#define SYSTEM_SOCKET "/run/shmemx/sock"
+
+static int listen_on(const char *path, int system)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -78,7 +87,9 @@ static int listen_on(const char *path)
 		close(fd);
 		return r;
 	}
-	chmod(path, 0600);
+	/* a system manager serves everyone: it checks each request's
+	 * credentials as the kernel would */
+	chmod(path, system ? 0666 : 0600);
 	return fd;
 }
 
@@ -144,14 +155,14 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' }, { "daemon", no_argument, NULL, 'd' },
 		{ "pidfile", required_argument, NULL, 'p' }, { "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },	  { "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "system", no_argument, NULL, 'S' },	  { NULL, 0, NULL, 0 },
 	};
 	struct shx_config cfg;
 	struct server srv;
 	char sock[SHX_PATH_MAX], dir[SHX_PATH_MAX], lockpath[SHX_PATH_MAX + 16];
 	char placeholder[SHX_PATH_MAX + 16], nodes[SHX_PATH_MAX + 16], err[256] = "";
 	const char *pidfile = NULL;
-	int daemon = 0, ready = -1, lockfd, lfd, o, r, e;
+	int daemon = 0, system = 0, socket_given = 0, ready = -1, lockfd, lfd, o, r, e;
 	const struct shx_mount *mnts;
 
 	drop_preload(argv);
@@ -160,13 +171,19 @@ int main(int argc, char **argv)
 		case 'f': daemon = 0; break;
 		case 'd': daemon = 1; break;
 		case 'p': pidfile = optarg; break;
-		case 's': setenv("SHMEMX_SOCKET", optarg, 1); break;
+		case 's':
+			setenv("SHMEMX_SOCKET", optarg, 1);
+			socket_given = 1;
+			break;
+		case 'S': system = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("shmemd " PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	shx_log_init("shmemd");
+	if (system && !socket_given)
+		setenv("SHMEMX_SOCKET", SYSTEM_SOCKET, 1);
 	if (shx_config_load(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "shmemd: %s\n", err);
 		return 2;
@@ -176,6 +193,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = shx_make_private_dir(dir);
+	/* others must reach the socket (and the nodes of FIFOs and sockets) */
+	if (r == 0 && system && chmod(dir, 0755) < 0)
+		r = -errno;
 	if (r < 0) {
 		fprintf(stderr, "shmemd: %s: %s\n", dir, strerror(-r));
 		return 1;
@@ -209,13 +229,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	raise_nofile();
-	lfd = listen_on(sock);
+	lfd = listen_on(sock, system);
 	if (lfd < 0) {
 		shx_log("%s: %s", sock, strerror(-lfd));
 		return 1;
 	}
 	shx_mounts_init();
 	r = server_init(&srv, &cfg, placeholder, lfd);
+	srv.system = system;
 	if (r == 0) {
 		/* swap goes to disk: beside a socket set by hand (a private
 		 * manager's), else in /var/tmp, never in the runtime dir's tmpfs */
@@ -234,6 +255,8 @@ int main(int argc, char **argv)
 	snprintf(nodes, sizeof(nodes), "%s/nodes", dir);
 	if (r == 0 && (e = ns_set_nodes(&srv.ns, nodes)) < 0)
 		shx_log("%s: %s: no FIFOs, devices or sockets", nodes, strerror(-e));
+	else if (r == 0 && system)
+		chmod(nodes, 0711);
 	if (r < 0) {
 		shx_log("cannot start: %s", strerror(-r));
 		return 1;
@@ -304,7 +327,7 @@ int main(int argc, char **argv)
 			server_tick(&srv);
 			next_check = ns_now() + 1000000000;
 		}
-		if (server_idle(&srv) && srv.idle_since_ns &&
+		if (!system && server_idle(&srv) && srv.idle_since_ns &&
 		    ns_now() - srv.idle_since_ns >= (int64_t)cfg.idle_timeout * 1000000000) {
 			shx_debug("idle for %us, exiting", cfg.idle_timeout);
 			break;

@@ -153,7 +153,9 @@ ok $? "an object nobody holds is paged out"
 pre "$PG" check /dev/shm/held 32 5 >/dev/null
 ok $? "read back whole"
 # the shell holds it, and a sleep that is not preloaded inherits the fd;
-# a client reads it all back in meanwhile, and then none of it may go
+# then a client reads it all back in (the pager may have paged some of it
+# out before the sleep came), and over the next pager rounds, with memory
+# over the budget, none of it may go out again
 pre bash -c 'exec 3</dev/shm/held; LD_PRELOAD= exec sleep 4' &
 holder=$!
 sleep 0.5

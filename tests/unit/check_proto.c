@@ -14,6 +14,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,6 +327,7 @@ static const struct {
 	{ SHX_OP_SOCKET, 0, "/tmp/sock", "" },
 	{ SHX_OP_XATTR, 0, "/tmp/f", "user.k" },
 	{ SHX_OP_CHAN, 0, "", "" },
+	{ SHX_OP_QUOTA, 0, "build", "" },
 	/* paging */
 	{ SHX_OP_PGTABLE, 0, "", "" },
 	{ SHX_OP_SWAPIN, 0, "", "" },
@@ -783,7 +785,7 @@ START_TEST(rep_bad_opcode)
 }
 END_TEST
 
-static const uint16_t bad_rep_hflags[] = { SHX_HF_NOREPLY, 0x8, 0x100, 0x8000,
+static const uint16_t bad_rep_hflags[] = { SHX_HF_NOREPLY, 0x10, 0x100, 0x8000,
 					   SHX_HF_FD | SHX_HF_EOF | SHX_HF_NOREPLY };
 
 START_TEST(rep_bad_hflags)
@@ -791,7 +793,7 @@ START_TEST(rep_bad_hflags)
 	uint8_t buf[SHX_REP_MAX];
 	size_t n = valid_rep(buf, sizeof(buf), 0);
 
-	put_le16(buf + RP_HFLAGS, SHX_HF_FD | SHX_HF_EOF);
+	put_le16(buf + RP_HFLAGS, SHX_HF_FD | SHX_HF_EOF | SHX_HF_EDQUOT);
 	ck_assert_int_eq(decode_rep(buf, n, 0), 0);
 	put_le16(buf + RP_HFLAGS, bad_rep_hflags[_i]);
 	ck_assert_int_eq(decode_rep(buf, n, 0), -EBADMSG);
@@ -949,7 +951,9 @@ START_TEST(obj_fill_and_iterate)
 	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
 	int count = 0;
 	size_t off = 0;
-	const size_t fixed = 80 + 8 + 4 + 4 + 8 + 2;
+	/* attr, charged, holders, creator, created, resident, swapped, cuid,
+	 * nmappers, then the lengths of app, path and backtrace */
+	const size_t fixed = 80 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 1 + 2 + 2 + 2;
 
 	for (;;) {
 		uint32_t before = p.datalen;
@@ -964,14 +968,27 @@ START_TEST(obj_fill_and_iterate)
 		/* unlinked objects have no path: length 0 is valid here */
 		o.pathlen = (count * 37) % 300;
 		memset(o.path, '/' + count % 40, o.pathlen);
+		o.resident = 512ULL * count;
+		o.swapped = 4096ULL * (count % 3);
+		o.cuid = 1000 + count;
+		o.nmappers = count % (SHX_OBJ_MAPPERS + 1);
+		for (int k = 0; k < o.nmappers; k++)
+			o.mappers[k] = 7000 + k + count;
+		o.applen = count % 5;
+		memset(o.app, 'a' + count % 26, o.applen);
+		o.btlen = count % 2 ? 20 : 0;
+		memset(o.backtrace, '#', o.btlen);
 		r = shx_obj_append(&p, &o);
 		if (r == -ENOSPC) {
 			ck_assert_uint_eq(p.datalen, before);
-			ck_assert_uint_gt(before + fixed + o.pathlen, sizeof(data));
+			ck_assert_uint_gt(before + fixed + o.pathlen + 4 * o.nmappers + o.applen +
+						  o.btlen,
+					  sizeof(data));
 			break;
 		}
 		ck_assert_int_eq(r, 0);
-		ck_assert_uint_eq(p.datalen, before + fixed + o.pathlen);
+		ck_assert_uint_eq(p.datalen, before + fixed + o.pathlen + 4 * o.nmappers + o.applen +
+						     o.btlen);
 		count++;
 	}
 	ck_assert_int_gt(count, 5);
@@ -988,6 +1005,15 @@ START_TEST(obj_fill_and_iterate)
 		for (int k = 0; k < got.pathlen; k++)
 			ck_assert_int_eq(got.path[k], '/' + i % 40);
 		ck_assert_int_eq(got.path[got.pathlen], 0);
+		ck_assert_uint_eq(got.resident, 512ULL * i);
+		ck_assert_uint_eq(got.swapped, 4096ULL * (i % 3));
+		ck_assert_uint_eq(got.cuid, 1000 + i);
+		ck_assert_uint_eq(got.nmappers, i % (SHX_OBJ_MAPPERS + 1));
+		for (int k = 0; k < got.nmappers; k++)
+			ck_assert_uint_eq(got.mappers[k], 7000 + k + i);
+		ck_assert_uint_eq(got.applen, i % 5);
+		ck_assert_int_eq(got.app[got.applen], 0);
+		ck_assert_uint_eq(got.btlen, i % 2 ? 20 : 0);
 	}
 	ck_assert_uint_eq(off, p.datalen);
 	ck_assert_int_eq(shx_obj_next(&p, &off, &got), 0);
@@ -997,6 +1023,55 @@ START_TEST(obj_fill_and_iterate)
 	for (int i = 0; i < count - 1; i++)
 		ck_assert_int_eq(shx_obj_next(&p, &off, &got), 1);
 	ck_assert_int_eq(shx_obj_next(&p, &off, &got), -EBADMSG);
+}
+END_TEST
+
+START_TEST(group_append_and_iterate)
+{
+	static uint8_t data[1000];
+	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
+	struct shx_group g = { 0 }, got;
+	size_t off = 0;
+	int n = 0;
+
+	for (;; n++) {
+		g.kind = n % 3;
+		g.uid = 1000 + n;
+		g.size_limit = n % 2 ? UINT64_MAX : 4096ULL * n;
+		g.size_used = 4096ULL * n / 2;
+		g.inodes_limit = 100 + n;
+		g.inodes_used = n;
+		g.objects = n / 2;
+		g.clients = n % 4;
+		g.resident = 512ULL * n;
+		g.swapped = 0;
+		g.namelen = g.kind == SHX_GROUP_APP ? snprintf(g.name, sizeof(g.name), "app-%d", n) : 0;
+		if (g.kind != SHX_GROUP_APP)
+			g.name[0] = 0;
+		if (shx_group_append(&p, &g) < 0)
+			break;
+	}
+	ck_assert_int_gt(n, 5);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(shx_group_next(&p, &off, &got), 1);
+		ck_assert_uint_eq(got.kind, i % 3);
+		ck_assert_uint_eq(got.uid, 1000 + i);
+		ck_assert_uint_eq(got.size_limit, i % 2 ? UINT64_MAX : 4096ULL * i);
+		ck_assert_uint_eq(got.inodes_limit, 100 + i);
+		ck_assert_uint_eq(got.clients, i % 4);
+		ck_assert_uint_eq(got.resident, 512ULL * i);
+		if (got.kind == SHX_GROUP_APP) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "app-%d", i);
+			ck_assert_str_eq(got.name, want);
+		}
+	}
+	ck_assert_int_eq(shx_group_next(&p, &off, &got), 0);
+	/* an unknown kind is malformed */
+	data[0] = 3;
+	off = 0;
+	ck_assert_int_eq(shx_group_next(&p, &off, &got), -EBADMSG);
 }
 END_TEST
 
@@ -1227,6 +1302,7 @@ START_TEST(op_names)
 		[SHX_OP_MKNOD] = "mknod",     [SHX_OP_SOCKET] = "socket",
 		[SHX_OP_XATTR] = "xattr",
 		[SHX_OP_CHAN] = "chan",
+		[SHX_OP_QUOTA] = "quota",
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",     [SHX_OP_SEEK] = "seek",
 		[SHX_OP_SWAPINFO] = "swapinfo", [SHX_OP_SWAPSET] = "swapset",
 		[SHX_OP_PGUFFD] = "pguffd",   [SHX_OP_PGMAP] = "pgmap",
@@ -1289,6 +1365,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, dirent_longest_name);
 	tcase_add_test(tc, dirent_malformed);
 	tcase_add_test(tc, obj_fill_and_iterate);
+	tcase_add_test(tc, group_append_and_iterate);
 	tcase_add_test(tc, stats_put_get);
 	tcase_add_test(tc, swapinfo_put_get);
 	tcase_add_test(tc, shmid_fill_and_iterate);
