@@ -1093,41 +1093,42 @@ static int range_part(const struct pg_range *r, uint64_t off, uint64_t len, __u6
  * the kernel's (which leaves it a hole for SEEK_DATA). */
 struct vma_check {
 	const struct pg_range *r;
-	uint64_t addr; /* where we registered */
-	int ok;
+	int bad;
 };
 
-/* The VMA at c->addr (registering split it) maps our object there. */
+/* Every VMA in r's range maps our object at r's offsets. */
 static void vma_is_ours(const struct procfs_map *m, void *arg)
 {
 	struct vma_check *c = arg;
 
-	if (m->start <= c->addr && c->addr < m->end && m->dev_major == 0 &&
-	    m->ino == c->r->ino && m->perms[3] == 's' &&
-	    m->offset + (c->addr - m->start) == c->r->off + (c->addr - c->r->start))
-		c->ok = 1;
+	if (m->end <= c->r->start || m->start >= c->r->end)
+		return;
+	if (m->dev_major != 0 || m->ino != c->r->ino || m->perms[3] != 's' ||
+	    m->offset + (c->r->start - m->start) != c->r->off)
+		c->bad = 1;
 }
 
-/* Registers the part of mapping r over file range [off, off + len):
- * only pages that are out are registered, so that a fault on a hole stays
- * the kernel's (which leaves it a hole for SEEK_DATA).  The mapping was
- * learnt from the maps a moment ago; if something else lives there now,
- * the registration is undone: a VMA keeps its registration until it goes,
- * so a look after registering is enough. */
+/* Registers mapping r (the whole of it, so that its VMA is not split; a
+ * fault on a hole gets the page of zeros shmem's own fault would
+ * allocate).  The mapping was learnt from the maps a moment ago; if
+ * something else lives there now, the registration is undone: a VMA keeps
+ * its registration until it goes, so one look after registering is
+ * enough, and a registered range needs no other. */
 static int range_register(struct pg_uctx *u, struct pg_range *r, uint64_t off, uint64_t len)
 {
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING |
+	struct uffdio_register reg = { .range = { r->start, r->end - r->start },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING |
 					       UFFDIO_REGISTER_MODE_WP };
-	struct vma_check c = { r, 0, 0 };
+	struct vma_check c = { r, 0 };
+	__u64 a, n;
 
-	if (!range_part(r, off, len, &reg.range.start, &reg.range.len))
+	if (r->reg || !range_part(r, off, len, &a, &n))
 		return 0;
-	c.addr = reg.range.start;
 	if (ioctl(u->fd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
 	procfs_maps(u->pid, vma_is_ours, &c);
-	if (!c.ok) {
-		struct uffdio_range undo = { reg.range.start, reg.range.len };
+	if (c.bad) {
+		struct uffdio_range undo = { r->start, r->end - r->start };
 
 		ioctl(u->fd, UFFDIO_UNREGISTER, &undo);
 		return -ESTALE;
@@ -1182,18 +1183,10 @@ int pager_map(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len, uint64_t
 	}
 	r = &u->r[u->n];
 	*r = (struct pg_range){ addr, addr + len, ip->ino, off, 0 };
-	/* pages out already: their faults are ours from now on */
-	for (uint32_t p = off / PAGE, q; pg->objs[idx].nswapped && p < pg->objs[idx].cap; p = q) {
-		struct pg_obj *o = &pg->objs[idx];
-		int e;
+	/* pages out already: its faults are ours from now on */
+	if (pg->objs[idx].nswapped) {
+		int e = range_register(u, r, off, len);
 
-		for (q = p; q < o->cap && o->slots[q]; q++)
-			;
-		if (q == p) {
-			q++;
-			continue;
-		}
-		e = range_register(u, r, (uint64_t)p * PAGE, (uint64_t)(q - p) * PAGE);
 		if (e < 0) {
 			if (e == -ESRCH)
 				uctx_free(pg, u, 0);
