@@ -239,16 +239,29 @@ static void swapin_all(uint64_t ino)
 void *shx_pg_map(uint64_t ino, int fd, void *addr, size_t len, int prot, int flags, off_t off,
 		 void *(*real)(void *, size_t, int, int, int, off_t))
 {
-	struct pg_table *t = pg_table();
-	struct pg_entry *e = t ? pg_find(t, ino) : NULL;
-	void *m;
+	struct pg_table *t = atomic_load(&table);
+	struct pg_entry *e;
+	void *m = NULL;
+	int mapped = 0;
 
+	/* The table is mapped on first use: not before the caller's own
+	 * mapping, which could then not have the address the caller found
+	 * free.  Counting users after the mapping is made is as safe: it is
+	 * not touched before we return, and a page-out that came between is
+	 * seen in state below. */
+	if (!t) {
+		m = real(addr, len, prot, flags, fd, off);
+		mapped = 1;
+		t = pg_table();
+	}
+	e = t && t != NO_TABLE ? pg_find(t, ino) : NULL;
 	if (!e)
-		return real(addr, len, prot, flags, fd, off);
+		return mapped ? m : real(addr, len, prot, flags, fd, off);
 	/* counted in users from before the mapping exists until the manager
 	 * knows of it (registered, or mapseq moved for its scan) */
 	atomic_fetch_add(&e->users, 1);
-	m = real(addr, len, prot, flags, fd, off);
+	if (!mapped)
+		m = real(addr, len, prot, flags, fd, off);
 	if (m == MAP_FAILED || (flags & MAP_TYPE) != MAP_SHARED ||
 	    register_map(e, ino, m, len, off) < 0) {
 		/* faults nobody answers: no page of it may be out */
