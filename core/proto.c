@@ -573,7 +573,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",
 		[SHX_OP_SEEK] = "seek",	      [SHX_OP_SWAPINFO] = "swapinfo",
 		[SHX_OP_SWAPSET] = "swapset", [SHX_OP_PGUFFD] = "pguffd",
-		[SHX_OP_PGMAP] = "pgmap",     [SHX_OP_PGUNMAP] = "pgunmap",
+		[SHX_OP_PGMAP] = "pgmap",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

@@ -91,8 +91,8 @@ enum shx_op {
 	SHX_OP_SWAPSET,	  /* flags: SHX_SWAPSET_*, size: the value, path: the directory */
 	SHX_OP_PGUFFD,	  /* with an fd: the caller's userfaultfd, for its mappings' page-ins */
 	SHX_OP_PGMAP,	  /* ino, size: address, atime_ns: length, mtime_ns: file offset: a
-			     shared mapping of the object to register with the caller's uffd */
-	SHX_OP_PGUNMAP,	  /* size: address, atime_ns: length; no reply: unmapped */
+			     shared mapping of an object with pages out, to register with the
+			     caller's uffd */
 	SHX_OP_MAX
 };
 

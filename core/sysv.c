@@ -505,6 +505,7 @@ static void seg_fill(const struct sysv_seg *seg, struct shx_shmid_ds *ds)
 	};
 	if (fstat(seg->ip->memfd, &st) == 0)
 		ds->rss = (uint64_t)st.st_blocks * 512;
+	ds->swap = seg->ip->swapped; /* paging: SHM_INFO's shm_swp */
 }
 
 /* --- what processes really map: /proc/PID/maps ------------------------------ */

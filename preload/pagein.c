@@ -201,16 +201,21 @@ static int uffd_active(void)
 	return st > 0;
 }
 
-/* After a shared mapping of object ino at m (len bytes, file offset off)
- * was made: 0 when the manager registered it, else -errno (the caller then
- * brings the object in whole). */
-static int register_map(uint64_t ino, void *m, size_t len, off_t off)
+/* After a shared mapping of object ino (entry e) at m (len bytes, file
+ * offset off) was made: 0 when the manager may answer its faults, else
+ * -errno (the caller then brings the object in whole).  Of an object with
+ * nothing out the manager learns the mapping from /proc/PID/maps when it
+ * looks before a page-out, as this process has its uffd: no message.  One
+ * with pages out is registered now. */
+static int register_map(struct pg_entry *e, uint64_t ino, void *m, size_t len, off_t off)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
 
 	if (!uffd_active())
 		return -ENOSYS;
+	if (!atomic_load(&e->state))
+		return 0;
 	shx_req_init(&q, SHX_OP_PGMAP, NULL);
 	q.ino = ino;
 	q.size = (uintptr_t)m;
@@ -245,7 +250,7 @@ void *shx_pg_map(uint64_t ino, int fd, void *addr, size_t len, int prot, int fla
 	atomic_fetch_add(&e->users, 1);
 	m = real(addr, len, prot, flags, fd, off);
 	if (m == MAP_FAILED || (flags & MAP_TYPE) != MAP_SHARED ||
-	    register_map(ino, m, len, off) < 0) {
+	    register_map(e, ino, m, len, off) < 0) {
 		/* faults nobody answers: no page of it may be out */
 		if (atomic_load(&e->state))
 			swapin_all(ino);
@@ -253,18 +258,6 @@ void *shx_pg_map(uint64_t ino, int fd, void *addr, size_t len, int prot, int fla
 	atomic_fetch_add(&e->mapseq, 1);
 	atomic_fetch_sub(&e->users, 1);
 	return m;
-}
-
-void shx_pg_unmapped(void *addr, size_t len)
-{
-	struct shx_req q;
-
-	if (atomic_load_explicit(&uffd_state, memory_order_relaxed) <= 0)
-		return;
-	shx_req_init(&q, SHX_OP_PGUNMAP, NULL);
-	q.size = (uintptr_t)addr;
-	q.atime_ns = (int64_t)len;
-	shx_notify(&q);
 }
 
 static int managed_map(const struct procfs_map *m)
@@ -338,7 +331,7 @@ static void register_again(const struct procfs_map *m, void *arg)
 
 	if (!managed_map(m) || m->perms[3] != 's' || !(e = pg_find(t, m->ino)))
 		return;
-	register_map(m->ino, (void *)(uintptr_t)m->start, m->end - m->start, m->offset);
+	register_map(e, m->ino, (void *)(uintptr_t)m->start, m->end - m->start, m->offset);
 	atomic_fetch_add(&e->mapseq, 1);
 }
 
@@ -369,7 +362,7 @@ static void remap_find(const struct procfs_map *m, void *arg)
 
 /* mremap drops the registration of what it moves (no
  * UFFD_FEATURE_EVENT_REMAP): the object is held in across it, and the new
- * place registered. */
+ * place registered (or learnt by the manager's scan). */
 void shx_pg_remap_begin(struct shx_pg_remap *r, void *old)
 {
 	struct remap_find f = { (uintptr_t)old, r };
@@ -390,8 +383,7 @@ void shx_pg_remap_end(struct shx_pg_remap *r, void *old, size_t old_len, void *m
 	if (!r->ino || !t || t == NO_TABLE || !(e = pg_find(t, r->ino)))
 		return;
 	if (m != MAP_FAILED) {
-		shx_pg_unmapped(old, old_len);
-		if (register_map(r->ino, m, len, r->off) < 0 && atomic_load(&e->state))
+		if (register_map(e, r->ino, m, len, r->off) < 0 && atomic_load(&e->state))
 			swapin_all(r->ino);
 	}
 	atomic_fetch_add(&e->mapseq, 1);

@@ -215,12 +215,10 @@ void shx_pg_after_fork_child(void);
 
 /* pagein.c: mappings.  shx_pg_map maps (with real) and registers a shared
  * mapping of object ino with the manager's page-in, or brings the object
- * in whole when it cannot; munmap and mremap keep the registrations true;
- * fork keeps what the process maps in until the child has registered its
- * copies of the mappings (in its atfork handler). */
+ * in whole when it cannot; mremap and fork keep what they move or copy in
+ * until the new mapping is the manager's. */
 void *shx_pg_map(uint64_t ino, int fd, void *addr, size_t len, int prot, int flags, off_t off,
 		 void *(*real)(void *, size_t, int, int, int, off_t));
-void shx_pg_unmapped(void *addr, size_t len);
 struct shx_pg_remap {
 	uint64_t ino, off, start;
 };

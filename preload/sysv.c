@@ -542,8 +542,6 @@ SHX_EXPORT int munmap(void *addr, size_t len)
 {
 	int r = sys_munmap(addr, len);
 
-	if (r == 0)
-		shx_pg_unmapped(addr, len);
 	if (r == 0 && attached())
 		range_changed((uintptr_t)addr, page_end((uintptr_t)addr, len), 0);
 	return r;

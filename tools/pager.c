@@ -215,6 +215,8 @@ static int zero_page(const uint8_t *p)
 }
 
 static int wp_object(struct pager *pg, uint64_t ino, uint64_t off, uint64_t len, int on);
+static void ranges_scan_begin(struct pager *pg);
+static void ranges_from_scan(struct pager *pg);
 static int ranges_register(struct pager *pg, uint64_t ino, uint64_t off, uint64_t len);
 static void ranges_release(struct pager *pg);
 
@@ -232,6 +234,8 @@ static int write_run(struct pager *pg, struct pg_obj *o, struct ns_inode *ip, ui
 	 * one waits (a write fault we answer once they are out) */
 	if (ranges_register(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE) < 0 ||
 	    wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 1) < 0) {
+		shx_debug("page-out of ino %llu: a mapping changed (%s)", (unsigned long long)ip->ino,
+			  strerror(errno));
 		wp_object(pg, ip->ino, (uint64_t)p * PAGE, (uint64_t)n * PAGE, 0);
 		return -EAGAIN;
 	}
@@ -361,7 +365,10 @@ static void bring_in(struct pager *pg, int idx, struct ns_inode *ip, uint32_t p0
 			p++;
 			continue;
 		}
-		if (off >= st.size) { /* never: a truncate dropped them */
+		if (off >= st.size || lseek(ip->memfd, off, SEEK_DATA) == off) {
+			/* past the end (never: a truncate dropped them), or a page
+			 * written since it went out, by a program that did not ask
+			 * for it back (not preloaded): the newer one stays */
 			slots_free(pg, o, p, p + 1);
 			p++;
 			continue;
@@ -380,7 +387,8 @@ static void bring_in(struct pager *pg, int idx, struct ns_inode *ip, uint32_t p0
 		} else {
 			while (p + n < p1 && p + n < o->cap && n < RUN_MAX &&
 			       o->slots[p + n] == s + n && o->slots[p + n] != PGS_ZERO &&
-			       ((s - 1 + n) >> SWAP_FILE_SHIFT) == ((s - 1) >> SWAP_FILE_SHIFT))
+			       ((s - 1 + n) >> SWAP_FILE_SHIFT) == ((s - 1) >> SWAP_FILE_SHIFT) &&
+			       lseek(ip->memfd, off + (off_t)n * PAGE, SEEK_DATA) != off + (off_t)n * PAGE)
 				n++;
 			len = (size_t)n * PAGE;
 			if ((off_t)len > st.size - off)
@@ -712,7 +720,9 @@ void pager_run(struct pager *pg, const pid_t *clients, size_t nclients)
 		}
 		pg->swap_ready = 1;
 	}
+	ranges_scan_begin(pg);
 	scan_processes(pg, ++gen, clients, nclients);
+	ranges_from_scan(pg);
 	shx_debug("over budget: %llu resident of %llu, %zu candidates",
 		  (unsigned long long)pg->resident, (unsigned long long)pg->budget, c.n);
 	sort_pg = pg;
@@ -905,6 +915,8 @@ struct pg_uctx {
 	pid_t pid;
 	struct pg_range *r;
 	size_t n, cap;
+	struct pg_range *seen; /* the scan's: its shared mappings of objects */
+	size_t nseen, capseen;
 };
 
 static struct pg_uctx *uctx_of(struct pager *pg, pid_t pid)
@@ -915,20 +927,57 @@ static struct pg_uctx *uctx_of(struct pager *pg, pid_t pid)
 	return NULL;
 }
 
+/* A shared mapping seen in the maps of a process whose uffd we hold: its
+ * faults can be ours, so it does not pin its object; it is noted for the
+ * list that replaces the process's at the end of the scan. */
 static int registered(struct pager *pg, pid_t pid, const struct procfs_map *m)
 {
 	struct pg_uctx *u = uctx_of(pg, pid);
 
 	if (!u || m->perms[3] != 's')
 		return 0;
-	for (size_t i = 0; i < u->n; i++) {
-		const struct pg_range *r = &u->r[i];
+	if (u->nseen == u->capseen) {
+		size_t cap = u->capseen ? u->capseen * 2 : 16;
+		struct pg_range *n = realloc(u->seen, cap * sizeof(*n));
 
-		if (r->ino == m->ino && r->start <= m->start && m->end <= r->end &&
-		    r->off + (m->start - r->start) == m->offset)
-			return 1;
+		if (!n)
+			return 0;
+		u->seen = n;
+		u->capseen = cap;
 	}
-	return 0;
+	u->seen[u->nseen++] = (struct pg_range){ m->start, m->end, m->ino, m->offset, 0 };
+	return 1;
+}
+
+static void ranges_scan_begin(struct pager *pg)
+{
+	for (struct pg_uctx *u = pg->uctxs; u; u = u->next)
+		u->nseen = 0;
+}
+
+/* The scan is over: each process's list is what its maps showed (a range
+ * keeps being "registered" if it overlaps one that was, so that release
+ * unregisters it). */
+static void ranges_from_scan(struct pager *pg)
+{
+	for (struct pg_uctx *u = pg->uctxs; u; u = u->next) {
+		struct pg_range *t;
+		size_t tc;
+
+		for (size_t i = 0; i < u->nseen; i++)
+			for (size_t k = 0; k < u->n; k++)
+				if (u->r[k].reg && u->r[k].start < u->seen[i].end &&
+				    u->seen[i].start < u->r[k].end)
+					u->seen[i].reg = 1;
+		t = u->r;
+		tc = u->cap;
+		u->r = u->seen;
+		u->n = u->nseen;
+		u->cap = u->capseen;
+		u->seen = t;
+		u->capseen = tc;
+		u->nseen = 0;
+	}
 }
 
 /* Forgets [start, end) of u's ranges: whole ones go, others are cut. */
@@ -980,6 +1029,7 @@ static void uctx_free(struct pager *pg, struct pg_uctx *u, int swapin)
 		pg->unwatch(pg->watch_ctx, u->fd);
 	close(u->fd);
 	free(u->r);
+	free(u->seen);
 	free(u);
 }
 
@@ -1041,15 +1091,48 @@ static int range_part(const struct pg_range *r, uint64_t off, uint64_t len, __u6
 /* Registers the part of mapping r over file range [off, off + len):
  * only pages that are out are registered, so that a fault on a hole stays
  * the kernel's (which leaves it a hole for SEEK_DATA). */
+struct vma_check {
+	const struct pg_range *r;
+	int bad;
+};
+
+/* Every VMA in r's range maps our object at r's offsets. */
+static void vma_is_ours(const struct procfs_map *m, void *arg)
+{
+	struct vma_check *c = arg;
+
+	if (m->end <= c->r->start || m->start >= c->r->end)
+		return;
+	if (m->dev_major != 0 || m->ino != c->r->ino || m->perms[3] != 's' ||
+	    m->offset + (c->r->start - m->start) != c->r->off)
+		c->bad = 1;
+}
+
+/* Registers mapping r (the whole of it, so that its VMA is not split; a
+ * fault on a hole gets the page of zeros shmem's own fault would
+ * allocate).  The mapping was learnt from the maps a moment ago; if
+ * something else lives there now, the registration is undone: a VMA keeps
+ * its registration until it goes, so one look after registering is
+ * enough, and a registered range needs no other. */
 static int range_register(struct pg_uctx *u, struct pg_range *r, uint64_t off, uint64_t len)
 {
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING |
+	struct uffdio_register reg = { .range = { r->start, r->end - r->start },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING |
 					       UFFDIO_REGISTER_MODE_WP };
+	struct vma_check c = { r, 0 };
+	__u64 a, n;
 
-	if (!range_part(r, off, len, &reg.range.start, &reg.range.len))
+	if (r->reg || !range_part(r, off, len, &a, &n))
 		return 0;
 	if (ioctl(u->fd, UFFDIO_REGISTER, &reg) < 0)
 		return -errno;
+	procfs_maps(u->pid, vma_is_ours, &c);
+	if (c.bad) {
+		struct uffdio_range undo = { r->start, r->end - r->start };
+
+		ioctl(u->fd, UFFDIO_UNREGISTER, &undo);
+		return -ESTALE;
+	}
 	r->reg = 1;
 	return 0;
 }
@@ -1063,8 +1146,12 @@ static int ranges_register(struct pager *pg, uint64_t ino, uint64_t off, uint64_
 
 	for (struct pg_uctx *u = pg->uctxs; u; u = u->next)
 		for (size_t i = 0; i < u->n; i++) {
-			if (u->r[i].ino != ino || range_register(u, &u->r[i], off, len) == 0)
+			int e;
+
+			if (u->r[i].ino != ino || (e = range_register(u, &u->r[i], off, len)) == 0)
 				continue;
+			shx_debug("pid %d: a mapping at %#llx cannot be registered: %s", (int)u->pid,
+				  (unsigned long long)u->r[i].start, strerror(-e));
 			res = -EAGAIN;
 			u->r[i] = u->r[--u->n];
 			i--;
@@ -1096,18 +1183,10 @@ int pager_map(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len, uint64_t
 	}
 	r = &u->r[u->n];
 	*r = (struct pg_range){ addr, addr + len, ip->ino, off, 0 };
-	/* pages out already: their faults are ours from now on */
-	for (uint32_t p = off / PAGE, q; pg->objs[idx].nswapped && p < pg->objs[idx].cap; p = q) {
-		struct pg_obj *o = &pg->objs[idx];
-		int e;
+	/* pages out already: its faults are ours from now on */
+	if (pg->objs[idx].nswapped) {
+		int e = range_register(u, r, off, len);
 
-		for (q = p; q < o->cap && o->slots[q]; q++)
-			;
-		if (q == p) {
-			q++;
-			continue;
-		}
-		e = range_register(u, r, (uint64_t)p * PAGE, (uint64_t)(q - p) * PAGE);
 		if (e < 0) {
 			if (e == -ESRCH)
 				uctx_free(pg, u, 0);
@@ -1136,14 +1215,6 @@ static void ranges_release(struct pager *pg)
 					r->reg = 0;
 			}
 		}
-}
-
-void pager_unmap(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len)
-{
-	struct pg_uctx *u = uctx_of(pg, pid);
-
-	if (u && addr + len > addr)
-		ranges_cut(u, addr, addr + len);
 }
 
 void pager_proc_gone(struct pager *pg, pid_t pid)

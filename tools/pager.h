@@ -62,7 +62,6 @@ int pager_uffd_add(struct pager *pg, pid_t pid, int fd);
  * registered with its userfaultfd (missing and write-protect faults). */
 int pager_map(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len, uint64_t off,
 	      struct ns_inode *ip);
-void pager_unmap(struct pager *pg, pid_t pid, uint64_t addr, uint64_t len);
 /* The uffd of ctx (the watch callback's arg) is readable. */
 void pager_uffd_ready(struct pg_uctx *u);
 /* pid has no connection left (it exec'd or exited): its uffd goes. */

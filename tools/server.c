@@ -1041,12 +1041,6 @@ static int do_pgmap(struct client *c, const struct shx_req *q, struct shx_rep *p
 			 (uint64_t)q->mtime_ns, ip);
 }
 
-static int do_pgunmap(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
-{
-	pager_unmap(&c->srv->pager, c->pid, q->size, (uint64_t)q->atime_ns);
-	return 0;
-}
-
 static int watch_uffd(void *ctx, int fd, void *arg);
 static void unwatch_uffd(void *ctx, int fd);
 
@@ -1090,7 +1084,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	/* paging */
 	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
 	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
-	[SHX_OP_PGUFFD] = do_pguffd,   [SHX_OP_PGMAP] = do_pgmap,     [SHX_OP_PGUNMAP] = do_pgunmap,
+	[SHX_OP_PGUFFD] = do_pguffd,   [SHX_OP_PGMAP] = do_pgmap,
 };
 
 /* --- connections --------------------------------------------------------- */

@@ -336,7 +336,6 @@ static const struct {
 	{ SHX_OP_SWAPSET, 0, "/var/tmp/swap", "" },
 	{ SHX_OP_PGUFFD, 0, "", "" },
 	{ SHX_OP_PGMAP, 0, "", "" },
-	{ SHX_OP_PGUNMAP, SHX_HF_NOREPLY, "", "" },
 };
 
 /* A new opcode must get a case above. */
@@ -1306,7 +1305,7 @@ START_TEST(op_names)
 		[SHX_OP_QUOTA] = "quota",
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",     [SHX_OP_SEEK] = "seek",
 		[SHX_OP_SWAPINFO] = "swapinfo", [SHX_OP_SWAPSET] = "swapset",
-		[SHX_OP_PGUFFD] = "pguffd",   [SHX_OP_PGMAP] = "pgmap",       [SHX_OP_PGUNMAP] = "pgunmap",
+		[SHX_OP_PGUFFD] = "pguffd",   [SHX_OP_PGMAP] = "pgmap",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
