@@ -449,6 +449,7 @@ void ns_sync(struct ns *ns, struct ns_inode *ip)
 	 * for (a writer without the library) raises it. */
 	if (real > ip->charged)
 		real = base > ip->charged ? base : ip->charged;
+
 	ns->size_used = ns->size_used - ip->charged + real;
 	charge(ip, (int64_t)real - (int64_t)ip->charged);
 	ip->charged = real;

@@ -158,11 +158,56 @@ static void hold_granted(struct client *c, struct ns_inode *ip, uint64_t end, in
 	}
 }
 
+/* A hold of c's goes.  A process opens on one of its connections and may
+ * close on another: while another connection of the process still holds
+ * the object, the process's fds of it are open, and what it was granted
+ * (an end, an append budget) stays with that hold; else the unspent
+ * budget is no more. */
+static void hold_pass_on(struct server *s, struct client *c, const struct hold *h,
+			 struct ns_inode *ip)
+{
+	for (struct client *o = s->clients; o; o = o->next) {
+		struct hold *oh = o != c && o->pid == c->pid ? hold_of(o, h->ino) : NULL;
+
+		if (oh) {
+			if (h->granted > oh->granted)
+				oh->granted = h->granted;
+			oh->budget += h->budget;
+			return;
+		}
+	}
+	ip->appending -= h->budget;
+}
+
+/* c ends while another connection of its process is left: c's hold h
+ * becomes that one's.  1 if it did, 0 if c was the process's last. */
+static int hold_inherit(struct server *s, struct client *c, const struct hold *h,
+			struct ns_inode *ip)
+{
+	struct client *heir = NULL;
+	struct hold *oh;
+
+	for (struct client *o = s->clients; o && !heir; o = o->next)
+		if (o != c && o->pid == c->pid)
+			heir = o;
+	if (!heir || hold_add(heir, ip) < 0)
+		return 0;
+	oh = hold_of(heir, h->ino);
+	/* hold_add counted one: the rest of h's count, its grants */
+	oh->count += h->count - 1;
+	if (h->granted > oh->granted)
+		oh->granted = h->granted;
+	oh->budget += h->budget;
+	/* the inode counts holders by connection: c's holding goes */
+	ns_unhold(ip);
+	return 1;
+}
+
 static void hold_drop(struct client *c, uint64_t ino)
 {
 	struct client *owner;
 	struct ns_inode *ip;
-	uint64_t budget;
+	struct hold gone;
 	size_t i;
 
 	/* the close may come on another connection of the process */
@@ -172,12 +217,12 @@ static void hold_drop(struct client *c, uint64_t ino)
 
 	if (i >= c->nholds || c->holds[i].ino != ino || --c->holds[i].count > 0)
 		return;
-	budget = c->holds[i].budget;
+	gone = c->holds[i];
 	memmove(&c->holds[i], &c->holds[i + 1], (c->nholds - i - 1) * sizeof(*c->holds));
 	c->nholds--;
 	ip = ns_iget(&c->srv->ns, ino);
 	if (ip) {
-		ip->appending -= budget;
+		hold_pass_on(c->srv, c, &gone, ip);
 		floor_recount(c->srv, ip);
 		ns_release(&c->srv->ns, ip);
 	}
@@ -260,7 +305,9 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 	if (created && q->datalen && !ip->backtrace)
 		ip->backtrace = strndup(q->data, q->datalen < SHX_BACKTRACE_MAX ? q->datalen
 										 : SHX_BACKTRACE_MAX - 1);
-	p->value = ip->charged;
+	/* what it may write up to without asking: the charge but for what
+	 * appenders have yet to add past the end */
+	p->value = ip->charged - ip->appending;
 	if (created && S_ISREG(ip->mode) && (q->flags & (O_WRONLY | O_RDWR)))
 		ns_reserve(ns, ip, CREATE_CREDIT, 1, &p->value);
 	/* the fd may write up to what it is told without asking */
@@ -1132,7 +1179,12 @@ static void client_end(struct client *c)
 
 		if (!ip)
 			continue;
-		ip->appending -= c->holds[i].budget;
+		/* the process goes on (one of its connections is left): its
+		 * fds of the object are still open, and so is what they were
+		 * granted */
+		if (hold_inherit(s, c, &c->holds[i], ip))
+			continue;
+		hold_pass_on(s, c, &c->holds[i], ip);
 		floor_recount(s, ip);
 		/* an unlinked object this process still has open (it exec'd,
 		 * or its fds went to a program that is not preloaded) stays */
