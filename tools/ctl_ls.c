@@ -1,11 +1,11 @@
 /* ctl_ls.c -- `shmemctl ls`: the objects the manager keeps, one a line.
  *
- *   SIZE CHARGED MODE       USER  APP   RESIDENT MAPPED-BY HOLDERS CREATOR  AGE PATH
- *      3      4K -rw-r--r-- alice -           4K -               0    4242   5s /dev/shm/a
- *  68.4K    136K -rw------- alice build    68.4K 4250,4251       1    4250   3m (deleted)
+ *   SIZE CHARGED MODE       USER  APP   RESIDENT SWAPPED MAPPED-BY HOLDERS CREATOR  AGE PATH
+ *      3      4K -rw-r--r-- alice -           4K       0 -               0    4242   5s /dev/shm/a
+ *  68.4K    136K -rw------- alice build      36K   32.4K 4250,4251       1    4250   3m (deleted)
  *
  * USER is the owner, APP the app the object is charged to, RESIDENT what
- * of it is in memory, MAPPED-BY the connected processes that map it (from
+ * of it is in memory, SWAPPED what is in swap files, MAPPED-BY the connected processes that map it (from
  * their /proc/PID/maps).  With --backtrace each object is followed by the
  * stack that created it, when its creator ran with SHMEMX_BACKTRACE=1.
  *
@@ -177,13 +177,14 @@ static char *mappers_string(const struct row *o, char *buf, size_t cap)
 
 static void text_row(const struct ls *ls, const struct row *o, int uw, int aw)
 {
-	char size[16], charged[16], mode[11], uid[16], age[16], res[16], maps[128];
+	char size[16], charged[16], mode[11], uid[16], age[16], res[16], swp[16], maps[128];
 
-	printf("%6s %7s %-10s %-*s %-*s %8s %-9s %7" PRIu32 " %7" PRIu32 " %4s ",
+	printf("%6s %7s %-10s %-*s %-*s %8s %7s %-9s %7" PRIu32 " %7" PRIu32 " %4s ",
 	       shx_format_size(o->attr.size, size, sizeof(size)),
 	       shx_format_size(o->charged, charged, sizeof(charged)),
 	       mode_string(o->attr.mode, mode), uw, user_label(o->attr.uid, uid, sizeof(uid)),
 	       aw, o->app[0] ? o->app : "-", shx_format_size(o->resident, res, sizeof(res)),
+	       shx_format_size(o->swapped, swp, sizeof(swp)),
 	       mappers_string(o, maps, sizeof(maps)), o->holders, o->creator_pid,
 	       ctl_age(age_seconds(ls, o), age, sizeof(age)));
 	if (o->pathlen)
@@ -208,8 +209,9 @@ static void print_text(const struct ls *ls, size_t max)
 {
 	int uw = user_width(ls), aw = app_width(ls);
 
-	printf("%6s %7s %-10s %-*s %-*s %8s %-9s %7s %7s %4s %s\n", "SIZE", "CHARGED", "MODE", uw,
-	       "USER", aw, "APP", "RESIDENT", "MAPPED-BY", "HOLDERS", "CREATOR", "AGE", "PATH");
+	printf("%6s %7s %-10s %-*s %-*s %8s %7s %-9s %7s %7s %4s %s\n", "SIZE", "CHARGED", "MODE",
+	       uw, "USER", aw, "APP", "RESIDENT", "SWAPPED", "MAPPED-BY", "HOLDERS", "CREATOR", "AGE",
+	       "PATH");
 	for (size_t i = 0; i < ls->n && i < max; i++)
 		text_row(ls, ls->rows[i], uw, aw);
 }

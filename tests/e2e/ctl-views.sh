@@ -130,12 +130,12 @@ ok $? "quota --json parses"
 
 # --- ls ---------------------------------------------------------------------------
 out=$(ctl ls)
-check_match "ls: the header has app, resident and mapped-by" "$(head -n 1 <<<"$out")" \
-	'SIZE +CHARGED +MODE +USER +APP +RESIDENT +MAPPED-BY +HOLDERS +CREATOR +AGE +PATH'
+check_match "ls: the header has app, resident, swapped and mapped-by" "$(head -n 1 <<<"$out")" \
+	'SIZE +CHARGED +MODE +USER +APP +RESIDENT +SWAPPED +MAPPED-BY +HOLDERS +CREATOR +AGE +PATH'
 check_match "ls: the mapped object, its app, resident bytes and who maps it" "$out" \
-	"1M +1M +-rw------- +[^ ]+ +viewer +100K +$viewer +1 +$viewer +[0-9]+s +/dev/shm/mapped"
+	"1M +1M +-rw------- +[^ ]+ +viewer +100K +0 +$viewer +1 +$viewer +[0-9]+s +/dev/shm/mapped"
 check_match "ls: an object of no app" "$out" \
-	' +3 +4K +-rw-r--r-- +[^ ]+ +- +[0-9.]+K? +- +0 +[0-9]+ +[0-9]+s +/dev/shm/plain'
+	' +3 +4K +-rw-r--r-- +[^ ]+ +- +[0-9.]+K? +0 +- +0 +[0-9]+ +[0-9]+s +/dev/shm/plain'
 json=$(ctl --json ls)
 jsonok <<<"$json"
 ok $? "ls --json parses"

@@ -150,6 +150,13 @@ pre rm /dev/shm/lim
 pre "$PG" fill /dev/shm/held 32 5
 wait_for swapped_over $((14 * MiB))
 ok $? "an object nobody holds is paged out"
+# shmemctl ls shows it per object: resident and swapped add up to its pages
+row=$("$CTL" ls /dev/shm/held | awk '$NF == "/dev/shm/held" { print $6, $7 }')
+case $row in
+0\ * | *\ 0 | "") false ;;
+*) true ;;
+esac
+ok $? "shmemctl ls: the object's resident and swapped columns ($row)"
 pre "$PG" check /dev/shm/held 32 5 >/dev/null
 ok $? "read back whole"
 # the shell holds it, and a sleep that is not preloaded inherits the fd;
