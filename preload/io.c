@@ -213,7 +213,7 @@ SHX_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 	return room;
 }
 
-static size_t iov_total(const struct iovec *iov, int cnt)
+size_t shx_iov_total(const struct iovec *iov, int cnt)
 {
 	size_t t = 0;
 
@@ -249,7 +249,7 @@ static ssize_t write_vec(int fd, const struct iovec *iov, int cnt, off_t off,
 
 	if (!e || cnt <= 0 || cnt > IOV_MAX)
 		return real(fd, iov, cnt, off);
-	total = iov_total(iov, cnt);
+	total = shx_iov_total(iov, cnt);
 	app = appending(e) && total > 0;
 	room = app ? append_room(fd, e, total) : room_for(fd, e, off, total);
 	if (room < 0)

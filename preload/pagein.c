@@ -473,15 +473,6 @@ SHX_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 	return r;
 }
 
-static uint64_t iov_len(const struct iovec *iov, int cnt)
-{
-	uint64_t t = 0;
-
-	for (int i = 0; i < cnt && i < 1024; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
 SHX_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	struct pg_entry *e;
@@ -489,7 +480,7 @@ SHX_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 
 	if (!shx_fdtab_get(fd) || cnt <= 0)
 		return REAL(readv)(fd, iov, cnt);
-	e = enter_fd(fd, -1, iov_len(iov, cnt), 0);
+	e = enter_fd(fd, -1, shx_iov_total(iov, cnt), 0);
 	r = REAL(readv)(fd, iov, cnt);
 	shx_pg_leave(e);
 	return r;
@@ -502,7 +493,7 @@ SHX_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
 
 	if (!shx_fdtab_get(fd) || cnt <= 0 || off < 0)
 		return REAL(preadv)(fd, iov, cnt, off);
-	e = enter_fd(fd, off, iov_len(iov, cnt), 0);
+	e = enter_fd(fd, off, shx_iov_total(iov, cnt), 0);
 	r = REAL(preadv)(fd, iov, cnt, off);
 	shx_pg_leave(e);
 	return r;
@@ -527,7 +518,7 @@ SHX_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, 
 
 	if (!shx_fdtab_get(fd) || cnt <= 0 || off < -1)
 		return REAL(preadv2)(fd, iov, cnt, off, flags);
-	e = enter_fd(fd, off, iov_len(iov, cnt), 0);
+	e = enter_fd(fd, off, shx_iov_total(iov, cnt), 0);
 	r = REAL(preadv2)(fd, iov, cnt, off, flags);
 	shx_pg_leave(e);
 	return r;

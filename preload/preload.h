@@ -210,6 +210,8 @@ void shx_pg_mapped(struct pg_entry *e);
  * its object is brought in and kept in (counted in users) from fopen to
  * fclose; a fork child counts its copies of the streams again. */
 void shx_pg_pin(int fd);
+/* The bytes an iovec array asks for (io.c), the first IOV_MAX entries. */
+size_t shx_iov_total(const struct iovec *iov, int cnt);
 void shx_pg_unpin(int fd);
 void shx_pg_after_fork_child(void);
 

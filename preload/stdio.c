@@ -33,11 +33,28 @@ static int mode_flags(const char *mode, int *flags)
 	return 0;
 }
 
+/* A stream on fd, our fresh open of a managed file: its object stays in
+ * memory until fclose (glibc reads streams with calls no wrapper sees);
+ * fd is closed if no stream can be made. */
+static FILE *stream_of(int fd, const char *mode)
+{
+	FILE *f = fdopen(fd, mode);
+	int saved;
+
+	if (!f) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	} else {
+		shx_pg_pin(fd);
+	}
+	return f;
+}
+
 static FILE *open_stream(const char *path, const char *mode, FILE *(*real)(const char *, const char *))
 {
 	struct shx_path p;
-	FILE *f;
-	int r = shx_classify(AT_FDCWD, path, &p), flags, fd, saved;
+	int r = shx_classify(AT_FDCWD, path, &p), flags, fd;
 
 	if (r == 0 || !shx_opaque(mode))
 		return real(path, mode);
@@ -54,15 +71,7 @@ static FILE *open_stream(const char *path, const char *mode, FILE *(*real)(const
 	 * says so at once); fdopen would not. */
 	if ((flags & O_APPEND) && (flags & O_ACCMODE) == O_WRONLY)
 		lseek(fd, 0, SEEK_END);
-	f = fdopen(fd, mode);
-	if (!f) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	} else {
-		shx_pg_pin(fd);
-	}
-	return f;
+	return stream_of(fd, mode);
 }
 
 SHX_EXPORT FILE *fopen(const char *path, const char *mode)
@@ -81,23 +90,14 @@ SHX_EXPORT FILE *fopen64(const char *path, const char *mode)
  * makes a "w+b" stream of the fd. */
 static FILE *tmp_stream(FILE *(*real)(void))
 {
-	int fd, saved;
-	FILE *f;
+	int fd;
 
 	if (shx_unmanaged(AT_FDCWD, "/tmp"))
 		return real();
 	fd = open("/tmp", O_RDWR | O_TMPFILE | O_EXCL, S_IRUSR | S_IWUSR);
 	if (fd < 0)
 		return NULL;
-	f = fdopen(fd, "w+b");
-	if (!f) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	} else {
-		shx_pg_pin(fd);
-	}
-	return f;
+	return stream_of(fd, "w+b");
 }
 
 SHX_EXPORT FILE *tmpfile(void)
