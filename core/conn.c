@@ -163,6 +163,35 @@ static int hello(int sock)
 
 static int connect_once(const char *sock, const char *shmemd);
 
+/* The manager's pid, as this process's pid namespace (and so its /proc)
+ * knows it: the socket's peer, not what the manager says of itself.
+ * -1: self-opens do not work here. */
+static atomic_int selfopen_pid;
+
+static void note_manager(int sock)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (atomic_load_explicit(&selfopen_pid, memory_order_relaxed) < 0)
+		return;
+	if (syscall(SYS_getsockopt, sock, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.pid <= 0)
+		uc.pid = 0;
+	atomic_store(&selfopen_pid, uc.pid);
+}
+
+int shx_conn_selfopen_pid(void)
+{
+	int pid = atomic_load_explicit(&selfopen_pid, memory_order_relaxed);
+
+	return pid > 0 && !atomic_load_explicit(&eff_differ, memory_order_relaxed) ? pid : 0;
+}
+
+void shx_conn_selfopen_off(void)
+{
+	atomic_store(&selfopen_pid, -1);
+}
+
 int shx_connect(const char *sock, const char *shmemd)
 {
 	int r = connect_once(sock, shmemd);
@@ -211,9 +240,12 @@ static int connect_once(const char *sock, const char *shmemd)
 		return r;
 	fd = move_high(fd);
 	r = hello(fd);
-	if (r < 0)
+	if (r < 0) {
 		sys_close(fd);
-	return r < 0 ? r : fd;
+		return r;
+	}
+	note_manager(fd);
+	return fd;
 }
 
 static char sock_path[SHX_PATH_MAX], placeholder[SHX_PATH_MAX], nodes[SHX_PATH_MAX];
@@ -234,6 +266,9 @@ void shx_conn_init(const char *shmemd)
 
 	if (ch && !strcmp(ch, "0"))
 		atomic_store(&chan_off, 1);
+	ch = getenv("SHMEMX_SELFOPEN");
+	if (ch && !strcmp(ch, "0"))
+		atomic_store(&selfopen_pid, -1);
 	atomic_store(&my_pid, getpid());
 	shx_conn_creds();
 	if (shx_socket_path(sock_path, sizeof(sock_path)) < 0 ||

@@ -199,6 +199,55 @@ static void d_delete(struct ns *ns, struct ns_dentry *d)
 
 /* --- inodes: shmem_get_inode, shmem_free_inode, shmem_evict_inode -------- */
 
+/* A new memfd, fstat'ed into *st: fd or -errno. */
+static int memfd_new(struct stat *st)
+{
+	int fd = memfd_create("shmemx", MFD_CLOEXEC | MFD_EXEC);
+
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("shmemx", MFD_CLOEXEC);
+	if (fd < 0 || fstat(fd, st) < 0) {
+		int e = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int ns_pool_fill(struct ns *ns)
+{
+	struct stat st;
+	int fd;
+
+	if (ns->npool == (int)(sizeof(ns->pool) / sizeof(ns->pool[0])))
+		return 0;
+	fd = memfd_new(&st);
+	if (fd < 0)
+		return 0;
+	ns->pool[ns->npool++] = fd;
+	return 1;
+}
+
+/* The memfd of a new inode, fstat'ed into *st: fd or -errno.  One from
+ * the pool was made a while ago: its times are made now first (UTIME_NOW
+ * for both: atime, mtime and ctime one instant, as a creation leaves
+ * them). */
+static int memfd_take(struct ns *ns, struct stat *st)
+{
+	int fd, e;
+
+	if (ns->npool == 0)
+		return memfd_new(st);
+	fd = ns->pool[--ns->npool];
+	if (futimens(fd, NULL) == 0 && fstat(fd, st) == 0)
+		return fd;
+	e = -errno;
+	close(fd);
+	return e;
+}
+
 static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 				  const struct ns_inode *dir, uint64_t dev, mode_t mode, int *err)
 {
@@ -234,13 +283,9 @@ static struct ns_inode *new_inode(struct ns *ns, const struct shx_cred *cr,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	fd = memfd_create("shmemx", MFD_CLOEXEC | MFD_EXEC);
-	if (fd < 0 && errno == EINVAL)
-		fd = memfd_create("shmemx", MFD_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*err = errno == EMFILE || errno == ENFILE ? -ENOSPC : -errno;
-		if (fd >= 0)
-			close(fd);
+	fd = memfd_take(ns, &st);
+	if (fd < 0) {
+		*err = fd == -EMFILE || fd == -ENFILE ? -ENOSPC : fd;
 		return NULL;
 	}
 	/* The memfd keeps the mode memfd_create gave it: only the manager
@@ -967,10 +1012,8 @@ int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 					  ((mode & X_OK) ? MAY_EXEC : 0));
 }
 
-int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
+static void attr_ids(const struct ns_inode *ip, struct shx_attr *a)
 {
-	struct stat st;
-
 	memset(a, 0, sizeof(*a));
 	a->dev = ip->dev;
 	a->ino = ip->ino;
@@ -978,6 +1021,21 @@ int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
 	a->nlink = ip->nlink;
 	a->uid = ip->uid;
 	a->gid = ip->gid;
+}
+
+void ns_getattr_new(const struct ns_inode *ip, struct shx_attr *a)
+{
+	attr_ids(ip, a);
+	a->atime_ns = ip->atime_ns;
+	a->mtime_ns = ip->mtime_ns;
+	a->ctime_ns = ip->ctime_ns;
+}
+
+int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a)
+{
+	struct stat st;
+
+	attr_ids(ip, a);
 	if (S_ISREG(ip->mode)) {
 		if (fstat(ip->memfd, &st) < 0)
 			return -errno;
@@ -1730,6 +1788,8 @@ void ns_destroy(struct ns *ns)
 		while (ns->itab[i])
 			free_inode(ns, ns->itab[i]);
 	ns_reap(ns);
+	while (ns->npool > 0)
+		close(ns->pool[--ns->npool]);
 	for (int i = 0; i < ns->nmounts; i++)
 		free(ns->mounts[i].prefix);
 	free(ns->itab);

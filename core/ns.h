@@ -111,6 +111,8 @@ struct ns {
 	size_t dtab_size, ndentries;
 	int reap[32]; /* memfds of freed inodes, closed after the answer (ns_reap) */
 	int nreap;
+	int pool[8]; /* new memfds, made while idle (ns_pool_fill) */
+	int npool;
 	/* paging (tools/pager.c): told when a regular object is made, is
 	 * about to be truncated to `size`, is freed, and when its attributes
 	 * are read (swapped pages are blocks too) */
@@ -130,6 +132,10 @@ struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
  * last fd of a memfd frees its pages, which can take longer than the rest
  * of an unlink; the manager does it after it has answered. */
 void ns_reap(struct ns *ns);
+/* Makes one memfd for the next new inode to take, if fewer than the pool
+ * holds are ready: 1 if it made one.  memfd_create is most of what a
+ * creation costs; the manager does it while it has nothing else to do. */
+int ns_pool_fill(struct ns *ns);
 
 /* The open(2) of a path under a mount: creates, truncates and checks
  * permissions as the kernel would.  On success *ip is the inode, with one
@@ -152,6 +158,9 @@ int ns_lookup(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char *path,
 	      int mode, int flags);
 int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a);
+/* ns_getattr of a regular file that ns_open has just created, which
+ * nobody has an fd of yet: empty, its times its creation's (no fstat). */
+void ns_getattr_new(const struct ns_inode *ip, struct shx_attr *a);
 
 /* chmod, chown, utimensat, truncate: what q->flags (SHX_SET_*) names,
  * with the permission rules of setattr_prepare. */

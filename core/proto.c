@@ -217,7 +217,7 @@ int shx_req_decode(const uint8_t *buf, size_t len, struct shx_req *req)
 			req->data = buf + c.off;
 		c.off = len;
 	}
-	if (c.bad || c.off != len || (req->hflags & ~SHX_HF_NOREPLY))
+	if (c.bad || c.off != len || (req->hflags & ~(SHX_HF_NOREPLY | SHX_HF_SELFOPEN)))
 		return -EBADMSG;
 	return 0;
 }
@@ -258,7 +258,7 @@ int shx_rep_decode_head(const uint8_t *head, size_t total, struct shx_rep *rep)
 	rep->datalen = get(&c, 4);
 	if (c.bad || rep->datalen != total - SHX_REP_HEAD || rep->datalen > rep->datacap ||
 	    rep->status > 0 || rep->status < -4095 ||
-	    (rep->hflags & ~(SHX_HF_FD | SHX_HF_EOF | SHX_HF_EDQUOT)))
+	    (rep->hflags & ~(SHX_HF_FD | SHX_HF_EOF | SHX_HF_EDQUOT | SHX_HF_SELFOPEN)))
 		return -EBADMSG;
 	return 0;
 }
@@ -574,6 +574,7 @@ const char *shx_op_name(unsigned op)
 		[SHX_OP_SEEK] = "seek",	      [SHX_OP_SWAPINFO] = "swapinfo",
 		[SHX_OP_SWAPSET] = "swapset", [SHX_OP_PGUFFD] = "pguffd",
 		[SHX_OP_PGMAP] = "pgmap",
+		[SHX_OP_REOPEN] = "reopen",
 	};
 
 	return op < SHX_OP_MAX && names[op] ? names[op] : "?";

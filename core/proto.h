@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 #define SHX_PROTO_MAGIC 0x31584853u /* "SHX1" */
-#define SHX_PROTO_VERSION 3 /* 2: the channel (SHX_OP_CHAN); 3: HELLO names the app (path2) */
+#define SHX_PROTO_VERSION 4 /* 2: the channel (SHX_OP_CHAN); 3: HELLO names the app (path2);
+				4: self-opens (SHX_HF_SELFOPEN, SHX_OP_REOPEN) */
 #define SHX_HDR_LEN 12
 #define SHX_PATH_MAX 4096 /* PATH_MAX, including the NUL */
 #define SHX_REQ_DATA_MAX 65536 /* a request's data: an xattr value (XATTR_SIZE_MAX) */
@@ -93,6 +94,8 @@ enum shx_op {
 	SHX_OP_PGMAP,	  /* ino, size: address, atime_ns: length, mtime_ns: file offset: a
 			     shared mapping of an object with pages out, to register with the
 			     caller's uffd */
+	SHX_OP_REOPEN,	  /* ino, flags -> fd: another fd of an object the caller holds (its
+			     self-open failed: SHX_HF_SELFOPEN) */
 	SHX_OP_MAX
 };
 
@@ -101,6 +104,10 @@ enum shx_op {
 #define SHX_HF_FD 0x2	   /* reply: an fd travels with this message */
 #define SHX_HF_EOF 0x4	   /* reply: no more entries after these */
 #define SHX_HF_EDQUOT 0x8  /* reply to RESERVE: short because of a user's quota */
+/* OPEN request: the client can open a regular file itself, through
+ * /proc/<manager>/fd/N; reply: no fd comes, N is the reply's data (a u32),
+ * and the client holds the object (it sends REOPEN if its open fails). */
+#define SHX_HF_SELFOPEN 0x10
 
 /* A status of -SHX_EESCAPE answers a path that ".." or a symlink leads out
  * of the mounts: the reply's data is the path the real file system should

@@ -290,10 +290,21 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 
 	if (r < 0)
 		return r;
-	r = ns_open_fd(ns, ip, q->flags);
-	if (r >= 0) {
-		*fd = r;
+	/* A regular file the client can open itself, through /proc: its
+	 * memfd's number is the answer (SHX_HF_SELFOPEN), no fd travels. */
+	if ((q->hflags & SHX_HF_SELFOPEN) && S_ISREG(ip->mode)) {
+		uint32_t n = ip->memfd;
+
+		memcpy(p->data, &n, sizeof(n));
+		p->datalen = sizeof(n);
+		p->hflags |= SHX_HF_SELFOPEN;
 		r = hold_add(c, ip);
+	} else {
+		r = ns_open_fd(ns, ip, q->flags);
+		if (r >= 0) {
+			*fd = r;
+			r = hold_add(c, ip);
+		}
 	}
 	if (r < 0) {
 		ns_release(ns, ip);
@@ -312,6 +323,10 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 		ns_reserve(ns, ip, CREATE_CREDIT, 1, &p->value);
 	/* the fd may write up to what it is told without asking */
 	hold_granted(c, ip, p->value, 0);
+	if (created && S_ISREG(ip->mode)) {
+		ns_getattr_new(ip, &p->attr);
+		return 0;
+	}
 	return ns_getattr(ns, ip, &p->attr);
 }
 
@@ -328,6 +343,23 @@ static struct ns_inode *iget(struct client *c, uint64_t ino)
 	struct ns_inode *ip = ns_iget(&c->srv->ns, ino);
 
 	return ip && !ip->seg ? ip : NULL;
+}
+
+/* The fd a self-open could not get (SHX_HF_SELFOPEN): of an object the
+ * process holds, so its open passed the checks already. */
+static int do_reopen(struct client *c, const struct shx_req *q, struct shx_rep *p, int *fd)
+{
+	struct ns_inode *ip = iget(c, q->ino);
+	struct client *owner;
+	int r;
+
+	if (!ip || !proc_hold(c, q->ino, &owner))
+		return -ESTALE;
+	r = ns_open_fd(&c->srv->ns, ip, q->flags);
+	if (r < 0)
+		return r;
+	*fd = r;
+	return 0;
 }
 
 static int orphan_take(struct server *s, pid_t pid, uint64_t ino);
@@ -1085,6 +1117,7 @@ static handler_fn *const handlers[SHX_OP_MAX] = {
 	[SHX_OP_PGTABLE] = do_pgtable, [SHX_OP_SWAPIN] = do_swapin,   [SHX_OP_SEEK] = do_seek,
 	[SHX_OP_SWAPINFO] = do_swapinfo, [SHX_OP_SWAPSET] = do_swapset,
 	[SHX_OP_PGUFFD] = do_pguffd,   [SHX_OP_PGMAP] = do_pgmap,
+	[SHX_OP_REOPEN] = do_reopen,
 };
 
 /* --- connections --------------------------------------------------------- */

@@ -58,13 +58,16 @@ export SHXD_RUN
 native_rc=$?
 shx_run "$bin" >"$out/preload.out" 2>"$out/preload.err"
 preload_rc=$?
+# and once more with every fd and request through the socket: no channel
+# (SHMEMX_CHANNEL=0), no self-opens (SHMEMX_SELFOPEN=0)
+SHMEMX_CHANNEL=0 SHMEMX_SELFOPEN=0 shx_run "$bin" >"$out/socket.out" 2>"$out/socket.err"
 split_sections "$out/native.out" "$out/native"
 split_sections "$out/preload.out" "$out/preload"
 
 set -f # scenario names are plain words; never glob them
 # shellcheck disable=SC2086 # one scenario name per word
 set -- $names
-echo "1..$#"
+echo "1..$(($# + 1))"
 k=0
 failed=0
 for name in "$@"; do
@@ -97,6 +100,15 @@ for name in "$@"; do
 	fi
 	failed=$((failed + 1))
 done
+
+k=$((k + 1))
+if cmp -s "$out/preload.out" "$out/socket.out"; then
+	echo "ok $k - every scenario the same with SHMEMX_CHANNEL=0 SHMEMX_SELFOPEN=0 (all through the socket)"
+else
+	echo "not ok $k - every scenario the same with SHMEMX_CHANNEL=0 SHMEMX_SELFOPEN=0 (all through the socket)"
+	diff -u "$out/preload.out" "$out/socket.out" | sed '1,2d' | head -n 40 | comment
+	failed=$((failed + 1))
+fi
 
 if [ -s "$out/preload/.preamble" ]; then
 	echo "# stdout under the preload before the first scenario:"

@@ -218,6 +218,14 @@ n=$(SHMEMX_CHANNEL=0 P bash -c 'read -r _ </dev/shm/canary; grep -c "memfd:shx-c
 [ "$n" = 0 ]
 ok $? "SHMEMX_CHANNEL=0: no channel ($n)"
 
+T "$evil" selfopen "$sock" /dev/shm >"$SHX_TMP/selfopen.out" 2>&1
+ok $? "self-opens: a regular file through /proc/<manager>/fd, a directory as an fd; REOPEN by its holder only"
+diag <"$SHX_TMP/selfopen.out"
+# shellcheck disable=SC2016
+n=$(SHMEMX_SELFOPEN=0 P sh -c 'echo data >/dev/shm/noself && cat /dev/shm/noself && rm /dev/shm/noself' 2>&1)
+[ "$n" = data ]
+ok $? "SHMEMX_SELFOPEN=0: every fd comes through the socket ($n)"
+
 T "$evil" chan "$sock" >"$SHX_TMP/chan.out" 2>&1
 ok $? "channels (shared memory): bad memfds refused, garbage ends that connection only, abandoned requests harm nothing"
 diag <"$SHX_TMP/chan.out"

@@ -20,6 +20,8 @@
  *                                  closes that connection only, a request
  *                                  left in one by a client that exits harms
  *                                  nothing, and a good one works
+ *   shx-evil selfopen SOCK DIR     self-opens (SHX_HF_SELFOPEN) of a file in the
+ *                                  managed directory DIR, and who may REOPEN
  *   shx-evil conns SOCK N SECS     N connections at once, held SECS seconds
  *   shx-evil hello SOCK            raw connect + HELLO: exit 0 greeted,
  *                                  1 connection closed, 2 cannot connect
@@ -1139,6 +1141,130 @@ static int cmd_passfd(const char *sock)
 	return after == before ? 0 : 1;
 }
 
+/* --- self-opens -------------------------------------------------------------- */
+
+/* An OPEN of path with flags (SHX_HF_SELFOPEN if asked) on fd: 0 with
+ * the reply in *p (and an fd passed in *rfd, else -1), or -errno. */
+static int open_on(int fd, const char *path, int flags, int selfopen, struct shx_rep *p,
+		   uint8_t *data, int *rfd)
+{
+	struct shx_req q = { .op = SHX_OP_OPEN, .flags = flags, .mode = 0600 };
+	int r;
+
+	if (shx_req_set_path(&q, path) < 0)
+		return -ENAMETOOLONG;
+	if (selfopen)
+		q.hflags = SHX_HF_SELFOPEN;
+	*p = (struct shx_rep){ .data = data, .datacap = SHX_DATA_MAX };
+	r = shx_call_on(fd, &q, p, rfd, O_CLOEXEC);
+	return r < 0 ? r : p->status;
+}
+
+static int reopen_on(int fd, uint64_t ino, int flags, int *rfd)
+{
+	static uint8_t data[SHX_DATA_MAX];
+	struct shx_req q = { .op = SHX_OP_REOPEN, .ino = ino, .flags = flags };
+	struct shx_rep p = { .data = data, .datacap = sizeof(data) };
+	int r = shx_call_on(fd, &q, &p, rfd, O_CLOEXEC);
+
+	if (r == 0 && p.status == 0 && *rfd < 0)
+		return -EPROTO;
+	return r < 0 ? r : p.status;
+}
+
+/* SHX_HF_SELFOPEN and SHX_OP_REOPEN (regular files in dir, a managed
+ * directory): a self-open is answered with the manager's fd number and
+ * no fd, and that fd is the object; a directory still comes as an fd;
+ * REOPEN gives an fd of what the process holds, and nothing else. */
+static int cmd_selfopen(const char *sock, const char *dir)
+{
+	static uint8_t data[SHX_DATA_MAX];
+	char path[PATH_MAX], proc[64], buf[8] = "";
+	int fd = ctl_open(sock), rfd = -1, sfd = -1, ofd = -1, bad = 0, r;
+	uint64_t mpid = manager_pid(sock);
+	struct shx_rep p;
+	struct stat st;
+	uint32_t n;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "%s/selfopen", dir);
+	if (fd < 0 || !mpid) {
+		diag("cannot set up: %s", errname(-fd));
+		return 1;
+	}
+	r = open_on(fd, path, O_CREAT | O_EXCL | O_RDWR, 1, &p, data, &rfd);
+	if (r < 0 || rfd >= 0 || !(p.hflags & SHX_HF_SELFOPEN) || p.datalen != sizeof(n)) {
+		diag("self-open of a new file: %s, fd %d, flags %#x, %u bytes of data", errname(-r),
+		     rfd, p.hflags, p.datalen);
+		return 1;
+	}
+	memcpy(&n, data, sizeof(n));
+	snprintf(proc, sizeof(proc), "/proc/%llu/fd/%u", (unsigned long long)mpid, n);
+	sfd = open(proc, O_RDWR | O_CLOEXEC);
+	if (sfd < 0 || fstat(sfd, &st) < 0 || st.st_ino != p.attr.ino || write(sfd, "xyz", 3) != 3) {
+		diag("%s: not the object (ino %llu): %s", proc, (unsigned long long)p.attr.ino,
+		     strerror(errno));
+		bad = 1;
+	}
+	/* the same object, opened the old way: an fd comes, with the data */
+	r = open_on(fd, path, O_RDONLY, 0, &p, data, &ofd);
+	if (r < 0 || ofd < 0 || (p.hflags & SHX_HF_SELFOPEN) || pread(ofd, buf, 3, 0) != 3 ||
+	    memcmp(buf, "xyz", 3) != 0) {
+		diag("plain open after a self-open: %s, fd %d, data '%.3s'", errname(-r), ofd, buf);
+		bad = 1;
+	}
+	if (ofd >= 0)
+		close(ofd);
+	ofd = -1;
+	/* what a process holds it may reopen, with the access mode asked */
+	r = reopen_on(fd, p.attr.ino, O_WRONLY, &ofd);
+	if (r < 0 || fstat(ofd, &st) < 0 || st.st_ino != p.attr.ino ||
+	    (fcntl(ofd, F_GETFL) & O_ACCMODE) != O_WRONLY) {
+		diag("REOPEN of a held object: %s", errname(-r));
+		bad = 1;
+	}
+	if (ofd >= 0)
+		close(ofd);
+	/* another process, which holds nothing, may not */
+	child = fork();
+	if (child == 0) {
+		int cfd = ctl_open(sock), cr, got = -1;
+
+		cr = cfd < 0 ? cfd : reopen_on(cfd, p.attr.ino, O_RDWR, &got);
+		if (cr != -ESTALE)
+			diag("REOPEN of an object another process holds: %s, fd %d, not ESTALE",
+			     cr < 0 ? errname(-cr) : "ok", got);
+		cr = cfd < 0 ? cfd : reopen_on(cfd, 1ull << 62, O_RDWR, &got);
+		if (cr != -ESTALE)
+			diag("REOPEN of no object: %s, not ESTALE", cr < 0 ? errname(-cr) : "ok");
+		_exit(cr == -ESTALE ? 0 : 1);
+	}
+	if (child < 0 || waitpid(child, &r, 0) != child || !WIFEXITED(r) || WEXITSTATUS(r) != 0)
+		bad = 1;
+	/* a directory is no memfd: it comes as an fd, self-open or not */
+	rfd = -1;
+	r = open_on(fd, dir, O_RDONLY | O_DIRECTORY, 1, &p, data, &rfd);
+	if (r < 0 || rfd < 0 || (p.hflags & SHX_HF_SELFOPEN)) {
+		diag("self-open of a directory: %s, fd %d, flags %#x", errname(-r), rfd, p.hflags);
+		bad = 1;
+	}
+	if (rfd >= 0)
+		close(rfd);
+	if (sfd >= 0)
+		close(sfd);
+	{
+		struct shx_req q = { .op = SHX_OP_UNLINK };
+
+		shx_req_set_path(&q, path);
+		p = (struct shx_rep){ .data = data, .datacap = SHX_DATA_MAX };
+		shx_call_on(fd, &q, &p, NULL, 0);
+	}
+	close(fd);
+	if (!bad)
+		diag("self-open of %s through %s; REOPEN as the holder only", path, proc);
+	return bad;
+}
+
 /* --- connection helpers ---------------------------------------------------- */
 
 static int cmd_hello(const char *sock)
@@ -1829,7 +1955,7 @@ static int cmd_churn(const char *dir)
 static int usage(void)
 {
 	fprintf(stderr, "usage: shx-evil cases | abuse SOCK CASE | random SOCK SEED N | "
-			"noread SOCK PATH | passfd SOCK | conns SOCK N SECS | hello SOCK | hold SOCK SECS | stats SOCK | "
+			"noread SOCK PATH | passfd SOCK | selfopen SOCK DIR | conns SOCK N SECS | hello SOCK | hold SOCK SECS | stats SOCK | "
 			"obj SOCK PATH | put PATH DATA [GO] | get PATH | rm PATH | shm NAME | "
 			"probe DIR | churn DIR\n");
 	return 99;
@@ -2061,6 +2187,8 @@ int main(int argc, char **argv)
 		return cmd_passfd(argv[2]);
 	if (!strcmp(cmd, "chan") && argc == 3)
 		return cmd_chan(argv[2]);
+	if (!strcmp(cmd, "selfopen") && argc == 4)
+		return cmd_selfopen(argv[2], argv[3]);
 	if (!strcmp(cmd, "conns") && argc == 5)
 		return cmd_conns(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(cmd, "hello") && argc == 3)

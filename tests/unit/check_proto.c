@@ -336,6 +336,7 @@ static const struct {
 	{ SHX_OP_SWAPSET, 0, "/var/tmp/swap", "" },
 	{ SHX_OP_PGUFFD, 0, "", "" },
 	{ SHX_OP_PGMAP, 0, "", "" },
+	{ SHX_OP_REOPEN, 0, "", "" },
 };
 
 /* A new opcode must get a case above. */
@@ -617,8 +618,9 @@ START_TEST(req_bad_opcode)
 }
 END_TEST
 
-/* Only NOREPLY is a request flag; the reply flags and unknown bits are not. */
-static const uint16_t bad_req_hflags[] = { SHX_HF_FD, SHX_HF_EOF, 0x8, 0x100, 0x8000,
+/* NOREPLY and SELFOPEN are the request flags; the reply flags and unknown
+ * bits are not. */
+static const uint16_t bad_req_hflags[] = { SHX_HF_FD, SHX_HF_EOF, 0x8, 0x20, 0x100, 0x8000,
 					   SHX_HF_NOREPLY | SHX_HF_FD };
 
 START_TEST(req_bad_hflags)
@@ -627,6 +629,8 @@ START_TEST(req_bad_hflags)
 	size_t n = valid_req(buf, sizeof(buf), NULL);
 
 	put_le16(buf + RQ_HFLAGS, SHX_HF_NOREPLY);
+	ck_assert_int_eq(decode_req(buf, n), 0);
+	put_le16(buf + RQ_HFLAGS, SHX_HF_SELFOPEN);
 	ck_assert_int_eq(decode_req(buf, n), 0);
 	put_le16(buf + RQ_HFLAGS, bad_req_hflags[_i]);
 	ck_assert_int_eq(decode_req(buf, n), -EBADMSG);
@@ -785,7 +789,7 @@ START_TEST(rep_bad_opcode)
 }
 END_TEST
 
-static const uint16_t bad_rep_hflags[] = { SHX_HF_NOREPLY, 0x10, 0x100, 0x8000,
+static const uint16_t bad_rep_hflags[] = { SHX_HF_NOREPLY, 0x20, 0x100, 0x8000,
 					   SHX_HF_FD | SHX_HF_EOF | SHX_HF_NOREPLY };
 
 START_TEST(rep_bad_hflags)
@@ -793,7 +797,7 @@ START_TEST(rep_bad_hflags)
 	uint8_t buf[SHX_REP_MAX];
 	size_t n = valid_rep(buf, sizeof(buf), 0);
 
-	put_le16(buf + RP_HFLAGS, SHX_HF_FD | SHX_HF_EOF | SHX_HF_EDQUOT);
+	put_le16(buf + RP_HFLAGS, SHX_HF_FD | SHX_HF_EOF | SHX_HF_EDQUOT | SHX_HF_SELFOPEN);
 	ck_assert_int_eq(decode_rep(buf, n, 0), 0);
 	put_le16(buf + RP_HFLAGS, bad_rep_hflags[_i]);
 	ck_assert_int_eq(decode_rep(buf, n, 0), -EBADMSG);
@@ -1306,6 +1310,7 @@ START_TEST(op_names)
 		[SHX_OP_PGTABLE] = "pgtable", [SHX_OP_SWAPIN] = "swapin",     [SHX_OP_SEEK] = "seek",
 		[SHX_OP_SWAPINFO] = "swapinfo", [SHX_OP_SWAPSET] = "swapset",
 		[SHX_OP_PGUFFD] = "pguffd",   [SHX_OP_PGMAP] = "pgmap",
+		[SHX_OP_REOPEN] = "reopen",
 	};
 
 	for (unsigned op = 1; op < SHX_OP_MAX; op++)
