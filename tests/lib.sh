@@ -50,12 +50,33 @@ shx_cleanup() {
 	if [ -f "$SHX_TMP/shmemd.pid" ]; then
 		kill "$(cat "$SHX_TMP/shmemd.pid")" 2>/dev/null
 	fi
+	shx_stragglers
 	if [ $status -eq 0 ] && [ -z "${SHX_KEEP:-}" ]; then
 		rm -rf "$SHX_TMP"
 	else
 		echo "sandbox kept in $SHX_TMP" >&2
 	fi
 	exit $status
+}
+
+# Processes that the test started and left running (anything with this
+# sandbox in its environment) are killed, and named on stderr: a test
+# must stop what it starts, and one that does not is shown up here.
+shx_stragglers() {
+	local e p left=""
+	for e in $(grep -lsz "^SHX_TMP=$SHX_TMP\$" /proc/[0-9]*/environ); do
+		p=${e#/proc/}
+		p=${p%/environ}
+		[ "$p" != $$ ] || continue
+		# (the grep itself is gone by now; a manager was killed above)
+		case $(cat "/proc/$p/comm" 2>/dev/null) in
+		'') continue ;;
+		shmemd) ;;
+		*) left="$left $p($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60))" ;;
+		esac
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	[ -z "$left" ] || echo "$(basename "$0"): killed what the test left running:$left" >&2
 }
 
 # Run a command under the preload.  SHX_PRELOAD_FIRST goes before the

@@ -179,7 +179,9 @@ pre rm /dev/shm/held
 # --- a client killed while its faults wait ------------------------------------------------------
 pre "$PG" fill /dev/shm/victim 32 9
 wait_for swapped_over $((14 * MiB))
-pre "$PG" touch /dev/shm/victim 32 >"$SHX_TMP/touch.out" &
+# (not through pre: $! must be the toucher itself, not a timeout around it)
+LD_PRELOAD="${SHX_PRELOAD_FIRST:+$SHX_PRELOAD_FIRST:}$SHMEMX_LIB${LD_PRELOAD:+:$LD_PRELOAD}" \
+	"$PG" touch /dev/shm/victim 32 >"$SHX_TMP/touch.out" &
 toucher=$!
 wait_for grep -q mapped "$SHX_TMP/touch.out"
 sleep 0.5
