@@ -216,32 +216,100 @@ static int memfd_new(struct stat *st)
 	return fd;
 }
 
-int ns_pool_fill(struct ns *ns)
+#define POOL_MAX ((int)(sizeof(((struct ns *)0)->pool) / sizeof(((struct ns *)0)->pool[0])))
+
+static int pool_fill(struct ns *ns)
 {
 	struct stat st;
 	int fd;
 
-	if (ns->npool == (int)(sizeof(ns->pool) / sizeof(ns->pool[0])))
+	if (ns->npool == POOL_MAX)
 		return 0;
 	fd = memfd_new(&st);
 	if (fd < 0)
 		return 0;
-	ns->pool[ns->npool++] = fd;
+	ns->pool[ns->npool].fd = fd;
+	ns->pool[ns->npool++].ino = st.st_ino;
 	return 1;
 }
 
-/* The memfd of a new inode, fstat'ed into *st: fd or -errno.  One from
- * the pool was made a while ago: its times are made now first (UTIME_NOW
- * for both: atime, mtime and ctime one instant, as a creation leaves
- * them). */
+static void sync_later(struct ns *ns, struct ns_inode *ip)
+{
+	if (ip->unsynced)
+		return;
+	if (ns->nunsynced == (int)(sizeof(ns->unsynced) / sizeof(ns->unsynced[0]))) {
+		ns_sync(ns, ip);
+		return;
+	}
+	ip->unsynced = 1;
+	ns->unsynced[ns->nunsynced++] = ip;
+}
+
+/* ip goes: it needs no recount */
+static void sync_forget(struct ns *ns, struct ns_inode *ip)
+{
+	for (int i = 0; ip->unsynced && i < ns->nunsynced; i++)
+		if (ns->unsynced[i] == ip) {
+			ns->unsynced[i] = ns->unsynced[--ns->nunsynced];
+			ip->unsynced = 0;
+		}
+}
+
+static int sync_one(struct ns *ns)
+{
+	struct ns_inode *ip;
+
+	if (ns->nunsynced == 0)
+		return 0;
+	ip = ns->unsynced[--ns->nunsynced];
+	ip->unsynced = 0;
+	ns_sync(ns, ip);
+	return 1;
+}
+
+void ns_sync_pending(struct ns *ns)
+{
+	while (sync_one(ns))
+		;
+}
+
+int ns_idle(struct ns *ns)
+{
+	/* a creation is what the next request may well be: a few memfds
+	 * ready first, then the recounts and the freed memfds closed, then
+	 * the pool full */
+	if (ns->npool < POOL_MAX / 2 && pool_fill(ns))
+		return 1;
+	if (sync_one(ns))
+		return 1;
+	if (ns->nreap > 0) {
+		close(ns->reap[--ns->nreap]);
+		return 1;
+	}
+	return pool_fill(ns);
+}
+
+/* The memfd of a new inode: fd, with its st_ino and times in *st, or
+ * -errno.  One from the pool was made a while ago: its times are made now
+ * (UTIME_NOW for both: atime, mtime and ctime one instant, as a creation
+ * leaves them).  That instant is the kernel's to choose, at the grain of
+ * its coarse clock or finer; *st gets the coarse clock's time from just
+ * before, which is never later -- so that the inode's ctime, a floor for
+ * the memfd's (ns_getattr), does not push the ctime past the mtime --
+ * and an fstat to learn the exact one is spared. */
 static int memfd_take(struct ns *ns, struct stat *st)
 {
+	struct timespec t;
 	int fd, e;
 
 	if (ns->npool == 0)
 		return memfd_new(st);
-	fd = ns->pool[--ns->npool];
-	if (futimens(fd, NULL) == 0 && fstat(fd, st) == 0)
+	fd = ns->pool[--ns->npool].fd;
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ns->pool[ns->npool].ino;
+	clock_gettime(CLOCK_REALTIME_COARSE, &t);
+	st->st_atim = st->st_mtim = st->st_ctim = t;
+	if (futimens(fd, NULL) == 0)
 		return fd;
 	e = -errno;
 	close(fd);
@@ -362,6 +430,7 @@ static void free_inode(struct ns *ns, struct ns_inode *ip)
 	if (S_ISREG(ip->mode) && ns->pg_hook)
 		ns->pg_hook(ns->pg_ctx, ip, NS_PG_FREE, 0, NULL);
 	ns_xattr_free(ns, ip);
+	sync_forget(ns, ip);
 	iunhash(ns, ip);
 	ns->size_used -= ip->charged;
 	ns->inodes_used--;
@@ -401,7 +470,7 @@ void ns_release(struct ns *ns, struct ns_inode *ip)
 	if (ip->holders == 0 && ip->nlink == 0)
 		free_inode(ns, ip);
 	else if (S_ISREG(ip->mode))
-		ns_sync(ns, ip);
+		sync_later(ns, ip);
 }
 
 /* shmem_kernel_file_setup: an inode on no mount's tree */
@@ -428,9 +497,16 @@ static int charge_more(struct ns *ns, struct ns_inode *ip, uint64_t want, int pa
 	uint64_t avail;
 	int err = -ENOSPC;
 
-	avail = ns->size_used < ns->cfg.size_limit ? ns->cfg.size_limit - ns->size_used : 0;
-	avail = quota_room_bytes(charged_to(ip), 2, avail, &err);
-	avail &= ~(PAGE - 1);
+	for (;;) {
+		avail = ns->size_used < ns->cfg.size_limit ? ns->cfg.size_limit - ns->size_used : 0;
+		avail = quota_room_bytes(charged_to(ip), 2, avail, &err);
+		avail &= ~(PAGE - 1);
+		/* short of room: first what closed files still have charged
+		 * and no longer need, then the answer */
+		if (want <= avail || ns->nunsynced == 0)
+			break;
+		ns_sync_pending(ns);
+	}
 	*got = 0;
 	if (want > avail) {
 		ns->short_errno = err;
@@ -509,6 +585,7 @@ void ns_statfs(struct ns *ns, const struct shx_cred *cr, struct shx_stats *st)
 {
 	struct quota_group *g[2] = { quota_user(&ns->quota, cr->uid), cr->app };
 
+	ns_sync_pending(ns);
 	st->size_limit = ns->cfg.size_limit;
 	st->size_used = ns->size_used;
 	st->inodes_limit = ns->cfg.nr_inodes;
@@ -1789,7 +1866,7 @@ void ns_destroy(struct ns *ns)
 			free_inode(ns, ns->itab[i]);
 	ns_reap(ns);
 	while (ns->npool > 0)
-		close(ns->pool[--ns->npool]);
+		close(ns->pool[--ns->npool].fd);
 	for (int i = 0; i < ns->nmounts; i++)
 		free(ns->mounts[i].prefix);
 	free(ns->itab);

@@ -64,6 +64,7 @@ struct ns_inode {
 	char *backtrace; /* the stack that created it (SHMEMX_BACKTRACE), or NULL */
 	uint32_t holders;  /* client connections holding it open */
 	int linkable;	   /* an O_TMPFILE inode that linkat may give a name */
+	int unsynced;	   /* in ns->unsynced: its charge is to be recounted (ns_idle) */
 	char *target;	   /* symlinks: where it points; sockets: the name they were bound by */
 	pid_t creator_pid;
 	int64_t created_ns;
@@ -109,9 +110,13 @@ struct ns {
 	size_t itab_size;
 	struct ns_dentry **dtab; /* by (parent, name) */
 	size_t dtab_size, ndentries;
-	int reap[32]; /* memfds of freed inodes, closed after the answer (ns_reap) */
+	int reap[32]; /* memfds of freed inodes, closed when idle (ns_idle, ns_reap) */
 	int nreap;
-	int pool[8]; /* new memfds, made while idle (ns_pool_fill) */
+	struct { int fd; uint64_t ino; } pool[8]; /* new memfds, made while idle (ns_idle) */
+	/* regular inodes whose charge a last close left to recount (ns_sync):
+	 * later, when idle, or before anything needs it exact */
+	struct ns_inode *unsynced[32];
+	int nunsynced;
 	int npool;
 	/* paging (tools/pager.c): told when a regular object is made, is
 	 * about to be truncated to `size`, is freed, and when its attributes
@@ -132,10 +137,15 @@ struct ns_inode *ns_iget(struct ns *ns, uint64_t ino);
  * last fd of a memfd frees its pages, which can take longer than the rest
  * of an unlink; the manager does it after it has answered. */
 void ns_reap(struct ns *ns);
-/* Makes one memfd for the next new inode to take, if fewer than the pool
- * holds are ready: 1 if it made one.  memfd_create is most of what a
- * creation costs; the manager does it while it has nothing else to do. */
-int ns_pool_fill(struct ns *ns);
+/* One piece of what waits for the manager to have nothing else to do: a
+ * freed inode's memfd to close (its pages go then: that close can cost
+ * more than the unlink did), or a memfd to make for the next creation
+ * (memfd_create is most of what a creation costs).  1 if it did one,
+ * 0 when nothing is left to do. */
+int ns_idle(struct ns *ns);
+/* Recounts now what ns_release left for later: before the figures are
+ * reported (a refusal for want of space recounts by itself). */
+void ns_sync_pending(struct ns *ns);
 
 /* The open(2) of a path under a mount: creates, truncates and checks
  * permissions as the kernel would.  On success *ip is the inode, with one
@@ -159,7 +169,8 @@ int ns_access(struct ns *ns, const struct shx_cred *cr, uint64_t start, const ch
 	      int mode, int flags);
 int ns_getattr(struct ns *ns, struct ns_inode *ip, struct shx_attr *a);
 /* ns_getattr of a regular file that ns_open has just created, which
- * nobody has an fd of yet: empty, its times its creation's (no fstat). */
+ * nobody has an fd of yet: empty, its times its creation's (no fstat; to
+ * the grain of the coarse clock when its memfd came from the pool). */
 void ns_getattr_new(const struct ns_inode *ip, struct shx_attr *a);
 
 /* chmod, chown, utimensat, truncate: what q->flags (SHX_SET_*) names,

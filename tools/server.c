@@ -1353,6 +1353,9 @@ static void serve(struct client *c, const uint8_t *in, size_t n, int via_chan)
 			c->srv->woke_client = 1;
 		}
 	}
+	/* figures reported are exact: what closes left to recount, now */
+	if (q.op == SHX_OP_STATS || q.op == SHX_OP_LS || q.op == SHX_OP_QUOTA)
+		ns_sync_pending(&c->srv->ns);
 	r = handlers[q.op](c, &q, &p, &rfd);
 	shx_debug("pid %d: %s %s -> %d", (int)c->cred.pid, shx_op_name(q.op), q.path, r);
 	if (r == -SHX_EESCAPE) { /* tell the client where the real file system takes over */
@@ -1376,9 +1379,9 @@ static void serve(struct client *c, const uint8_t *in, size_t n, int via_chan)
 	}
 	if (rfd >= 0)
 		close(rfd);
-	/* answered: now the memory of removed segments and files may go */
+	/* answered: now the memory of removed segments may go (and that of
+	 * files when the manager is idle: ns_idle) */
 	sysv_reap(&c->srv->sysv);
-	ns_reap(&c->srv->ns);
 	if (q.op == SHX_OP_HELLO && r < 0)
 		client_end(c);
 }

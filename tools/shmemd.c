@@ -306,14 +306,14 @@ int main(int argc, char **argv)
 			r = server_poll_chans(&srv);
 			if (r == 0 && (turn++ % 16 == 0 || !srv.nchans))
 				r = loop_run_once(srv.loop, 0);
-			/* nothing to do: make the next creation's memfd */
-			if (r == 0 && ns_pool_fill(&srv.ns))
+			/* nothing to do: what waits for that (ns_idle) */
+			if (r == 0 && ns_idle(&srv.ns))
 				r = server_poll_chans(&srv);
 		} while (r == 0 && !stop && ns_now() < spin_until);
 		if (spin_until && !stop && (r != 0 || !woke))
 			shx_spin_result(&polling, r != 0);
 		if (r == 0) {
-			while (ns_pool_fill(&srv.ns))
+			while (ns_idle(&srv.ns))
 				;
 			/* Clients that post now must wake us; one may have
 			 * posted before it could see that. */

@@ -95,6 +95,8 @@ static struct ns_inode *mk(const struct shx_cred *cr, const char *path, mode_t m
 
 	ck_assert_msg(r == 1, "creating %s: %d", path, r);
 	ns_release(&ns, ip);
+	/* (the recount that release leaves for later) */
+	ns_sync_pending(&ns);
 	return ip;
 }
 
@@ -1207,7 +1209,7 @@ START_TEST(sync_follows_the_memfd)
 {
 	static const char data[3 * 4096 + 1];
 	uint64_t granted;
-	struct ns_inode *f;
+	struct ns_inode *f, *g;
 
 	restart(64 * PAGE, 1000);
 	f = mk(&ROOT, "/dev/shm/f", 0600);
@@ -1227,12 +1229,34 @@ START_TEST(sync_follows_the_memfd)
 	/* a directory has no charge to recount */
 	ns_sync(&ns, root);
 	ck_assert_uint_eq(ns.size_used, 4 * PAGE);
-	/* releasing a holder recounts too */
+	/* releasing a holder recounts too: later, when idle, or when the
+	 * figures are needed */
 	ck_assert_int_eq(ftruncate(f->memfd, 0), 0);
 	ns_hold(f);
 	ns_release(&ns, f);
+	ck_assert_uint_eq(f->charged, 4 * PAGE);
+	ck_assert_int_eq(ns.nunsynced, 1);
+	ns_sync_pending(&ns);
 	ck_assert_uint_eq(f->charged, 0);
 	ck_assert_uint_eq(ns.size_used, 0);
+	ck_assert_int_eq(ns.nunsynced, 0);
+	/* by ns_idle, one piece of work at a time */
+	ck_assert_int_eq(pwrite(f->memfd, data, sizeof(data), 0), (ssize_t)sizeof(data));
+	ns_hold(f);
+	ns_release(&ns, f);
+	while (ns_idle(&ns))
+		;
+	ck_assert_uint_eq(f->charged, 4 * PAGE);
+	/* a reservation short of room recounts first: what the closed file
+	 * no longer needs is room again */
+	g = mk(&ROOT, "/dev/shm/g", 0600);
+	ck_assert_int_eq(ftruncate(f->memfd, 0), 0);
+	ns_hold(f);
+	ns_release(&ns, f);
+	ck_assert_int_eq(ns.nunsynced, 1);
+	ck_assert_int_eq(ns_reserve(&ns, g, 64 * PAGE, 0, &granted), 0);
+	ck_assert_uint_eq(f->charged, 0);
+	ck_assert_uint_eq(ns.size_used, 64 * PAGE);
 }
 END_TEST
 
