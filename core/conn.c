@@ -180,16 +180,89 @@ static void note_manager(int sock)
 	atomic_store(&selfopen_pid, uc.pid);
 }
 
-int shx_conn_selfopen_pid(void)
+static int selfopen_pid_now(void)
 {
 	int pid = atomic_load_explicit(&selfopen_pid, memory_order_relaxed);
 
 	return pid > 0 && !atomic_load_explicit(&eff_differ, memory_order_relaxed) ? pid : 0;
 }
 
-void shx_conn_selfopen_off(void)
+int shx_conn_selfopen_ok(void)
 {
-	atomic_store(&selfopen_pid, -1);
+	return selfopen_pid_now() != 0;
+}
+
+/* /proc/<manager>/fd, kept open (O_PATH, high, as the sockets are): the
+ * self-opens look up one name in it, not four. */
+static atomic_int fd_dir = -1, fd_dir_pid;
+
+static char *put_uint(char *end, unsigned v)
+{
+	do
+		*--end = '0' + v % 10;
+	while (v /= 10);
+	return end;
+}
+
+static int fd_dir_get(int pid, int vforked)
+{
+	char path[32], *e = path + sizeof(path);
+	int dir = atomic_load(&fd_dir), nd, low;
+
+	if (dir >= 0 && atomic_load(&fd_dir_pid) == pid)
+		return dir;
+	/* (a vfork child's fds are not its parent's: it keeps none) */
+	if (vforked)
+		return -1;
+	*--e = 0;
+	e -= 3;
+	memcpy(e, "/fd", 3);
+	e = put_uint(e, (unsigned)pid) - 6;
+	memcpy(e, "/proc/", 6);
+	nd = syscall(SYS_openat, AT_FDCWD, e, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (nd < 0)
+		return -1;
+	nd = move_high(nd);
+	if (!atomic_compare_exchange_strong(&fd_dir, &dir, nd)) {
+		sys_close(nd); /* another thread's is as good */
+		return dir;
+	}
+	atomic_store(&fd_dir_pid, pid);
+	if (dir >= 0)
+		sys_close(dir); /* a previous manager's */
+	for (low = atomic_load(&lowest_sock);
+	     nd < low && !atomic_compare_exchange_weak(&lowest_sock, &low, nd);)
+		;
+	return nd;
+}
+
+int shx_conn_selfopen(uint32_t n, int flags, int vforked)
+{
+	/* "N", or failing the directory "/proc/PID/fd/N": written backwards */
+	char path[48], *e = path + sizeof(path);
+	int pid = selfopen_pid_now(), dir, fd;
+
+	if (!pid)
+		return -EPERM;
+	*--e = 0;
+	e = put_uint(e, n);
+	dir = fd_dir_get(pid, vforked);
+	if (dir >= 0) {
+		fd = syscall(SYS_openat, dir, e, flags);
+	} else {
+		e -= 4;
+		memcpy(e, "/fd/", 4);
+		e = put_uint(e, (unsigned)pid) - 6;
+		memcpy(e, "/proc/", 6);
+		fd = syscall(SYS_openat, AT_FDCWD, e, flags);
+	}
+	if (fd >= 0)
+		return fd;
+	fd = -errno;
+	/* not allowed to look into the manager: ask it from now on */
+	if (fd == -EACCES || fd == -EPERM || fd == -ENOENT)
+		atomic_store(&selfopen_pid, -1);
+	return fd;
 }
 
 int shx_connect(const char *sock, const char *shmemd)
@@ -650,6 +723,12 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 		*fd = -1;
 	if (!sock_path[0])
 		return -ENAMETOOLONG;
+	/* A connection of the call's own goes when it is answered, and the
+	 * hold an OPEN took with it: the manager's fd of an object could
+	 * then go too (and its number be another object's) before a
+	 * self-open looked it up.  Such an OPEN takes its fd by the socket. */
+	if (i < 0)
+		req->hflags &= ~SHX_HF_SELFOPEN;
 	sock = i >= 0 ? atomic_load(&slots[i].fd) : -1;
 	for (int tries = 0; tries < 2; tries++) {
 		struct shx_chan *ch;
@@ -739,26 +818,33 @@ int shx_conn_owns_slow(int fd)
 	for (int i = 0; i < NSLOTS; i++)
 		if (atomic_load(&slots[i].fd) == fd)
 			return 1;
-	return 0;
+	return atomic_load(&fd_dir) == fd;
 }
 
 void shx_conn_each(void (*fn)(int fd, void *arg), void *arg)
 {
+	int dir = atomic_load(&fd_dir);
+
 	for (int i = 0; i < NSLOTS; i++) {
 		int fd = atomic_load(&slots[i].fd);
 
 		if (fd >= 0)
 			fn(fd, arg);
 	}
+	if (dir >= 0)
+		fn(dir, arg);
 }
 
 void shx_conn_forget(int fd)
 {
-	for (int i = 0; i < NSLOTS; i++) {
-		int expect = fd;
+	int expect = fd;
 
+	for (int i = 0; i < NSLOTS; i++) {
+		expect = fd;
 		atomic_compare_exchange_strong(&slots[i].fd, &expect, -1);
 	}
+	expect = fd;
+	atomic_compare_exchange_strong(&fd_dir, &expect, -1);
 }
 
 void shx_conn_after_fork(void)

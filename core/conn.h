@@ -50,11 +50,11 @@ void shx_conn_creds(void);
  * process creates is charged to it. */
 void shx_conn_set_app(const char *name);
 const char *shx_conn_app(void); /* "" for none */
-/* Self-opens (SHX_HF_SELFOPEN): the manager's pid as this process's
- * /proc names it, or 0 when the process cannot open the manager's fds
- * itself; shx_conn_selfopen_off() says it could not. */
-int shx_conn_selfopen_pid(void);
-void shx_conn_selfopen_off(void);
+/* Self-opens (SHX_HF_SELFOPEN): whether this process may open the
+ * manager's memfds itself, and the open of the manager's fd n with
+ * `flags` through /proc (fd or -errno; a refusal turns self-opens off). */
+int shx_conn_selfopen_ok(void);
+int shx_conn_selfopen(uint32_t n, int flags, int vforked);
 /* Connects every pooled connection now: a process about to give up its
  * ids may not be able to connect afterwards (the socket's directory is
  * its user's), but keeps what it has. */

@@ -105,35 +105,19 @@ static void cancel_open(uint64_t ino)
 	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_SYNC | O_DSYNC | O_PATH | \
 	 O_LARGEFILE | O_CLOEXEC)
 
-/* The fd of a regular file the manager holds for us as its fd n: opened
- * here, through /proc, which spares the manager an open and the socket an
- * fd to carry (SHX_HF_SELFOPEN); if that fails (the process cannot look
- * into the manager: other credentials, no /proc), the manager opens it
- * (SHX_OP_REOPEN).  fd or -errno. */
-static int self_open(int pid, uint32_t n, uint64_t ino, int flags)
+/* The fd of a regular file the manager holds for us as its fd n:
+ * opened here, through /proc, which spares the manager an open and the
+ * socket an fd to carry (SHX_HF_SELFOPEN); if that fails (the process
+ * cannot look into the manager: other credentials, no /proc), the
+ * manager opens it (SHX_OP_REOPEN).  fd or -errno. */
+static int self_open(uint32_t n, uint64_t ino, int flags, int vforked)
 {
-	char proc[48], *e = proc + sizeof(proc);
 	struct shx_req q;
 	struct shx_rep p = { 0 };
-	int fd, r;
+	int fd = shx_conn_selfopen(n, flags & FD_FLAGS, vforked), r;
 
-	/* "/proc/PID/fd/N", written backwards without stdio */
-	*--e = 0;
-	do
-		*--e = '0' + n % 10;
-	while (n /= 10);
-	e -= 4;
-	memcpy(e, "/fd/", 4);
-	do
-		*--e = '0' + pid % 10;
-	while (pid /= 10);
-	e -= 6;
-	memcpy(e, "/proc/", 6);
-	fd = REAL(openat)(AT_FDCWD, e, flags & FD_FLAGS);
 	if (fd >= 0)
 		return fd;
-	if (errno == EACCES || errno == EPERM || errno == ENOENT)
-		shx_conn_selfopen_off();
 	shx_req_init(&q, SHX_OP_REOPEN, NULL);
 	q.ino = ino;
 	q.flags = flags;
@@ -151,11 +135,11 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	struct shx_req q;
 	uint32_t fl, memfd_no;
 	struct shx_rep p = { .data = (uint8_t *)&memfd_no, .datacap = sizeof(memfd_no) };
-	int fd, r, pid = shx_conn_selfopen_pid();
+	int fd, r, vforked = shx_conn_vforked();
 	char bt[SHX_BACKTRACE_MAX];
 
 	shx_req_init(&q, SHX_OP_OPEN, path);
-	if (pid)
+	if (shx_conn_selfopen_ok())
 		q.hflags |= SHX_HF_SELFOPEN;
 	q.flags = flags;
 	q.mode = NEEDS_MODE(flags) ? mode & ~shx_umask() & 07777 : 0;
@@ -170,9 +154,8 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	if (r < 0)
 		return r;
 	if (p.hflags & SHX_HF_SELFOPEN) {
-		fd = pid && p.datalen == sizeof(memfd_no)
-			     ? self_open(pid, memfd_no, p.attr.ino, flags)
-			     : -EPROTO;
+		fd = p.datalen == sizeof(memfd_no) ? self_open(memfd_no, p.attr.ino, flags, vforked)
+						   : -EPROTO;
 		if (fd < 0) {
 			cancel_open(p.attr.ino);
 			return fd;
@@ -194,7 +177,7 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	}
 	/* a vfork child's fds are not its parent's: its table is left alone
 	 * (the image it execs adopts the fd) */
-	if (shx_conn_vforked())
+	if (vforked)
 		return fd;
 	fl = S_ISDIR(p.attr.mode) ? SHX_FD_DIR : S_ISREG(p.attr.mode) ? 0 : SHX_FD_SPECIAL;
 	if (flags & O_APPEND)

@@ -63,16 +63,18 @@ shx_cleanup() {
 # sandbox in its environment) are killed, and named on stderr: a test
 # must stop what it starts, and one that does not is shown up here.
 shx_stragglers() {
-	local e p left=""
+	local e p c left=""
 	for e in $(grep -lsz "^SHX_TMP=$SHX_TMP\$" /proc/[0-9]*/environ); do
 		p=${e#/proc/}
 		p=${p%/environ}
 		[ "$p" != $$ ] || continue
-		# (the grep itself is gone by now; a manager was killed above)
+		# (the grep itself is gone by now; a manager was killed above;
+		# no command line: exiting already)
+		c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60)
 		case $(cat "/proc/$p/comm" 2>/dev/null) in
 		'') continue ;;
 		shmemd) ;;
-		*) left="$left $p($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60))" ;;
+		*) [ -z "$c" ] || left="$left $p($c)" ;;
 		esac
 		kill -KILL "$p" 2>/dev/null || true
 	done

@@ -226,6 +226,20 @@ n=$(SHMEMX_SELFOPEN=0 P sh -c 'echo data >/dev/shm/noself && cat /dev/shm/noself
 [ "$n" = data ]
 ok $? "SHMEMX_SELFOPEN=0: every fd comes through the socket ($n)"
 
+# a process that cannot look into the manager's /proc (here an empty
+# /proc of its own) gets its fds from the manager instead (REOPEN)
+if unshare -m true 2>/dev/null; then
+	# shellcheck disable=SC2016
+	n=$(P unshare -m sh -c 'mount -t tmpfs none /proc || exit 1
+		for f in a b c; do echo "$f" >/dev/shm/noproc-$f || exit 1; done
+		cat /dev/shm/noproc-a /dev/shm/noproc-b /dev/shm/noproc-c; rm /dev/shm/noproc-?' 2>&1 |
+		tr '\n' ' ')
+	[ "$n" = "a b c " ]
+	ok $? "no /proc to open the manager's fds through: they come from the manager ($n)"
+else
+	skip "no /proc to open the manager's fds through: unshare -m is not allowed here"
+fi
+
 T "$evil" chan "$sock" >"$SHX_TMP/chan.out" 2>&1
 ok $? "channels (shared memory): bad memfds refused, garbage ends that connection only, abandoned requests harm nothing"
 diag <"$SHX_TMP/chan.out"
