@@ -717,7 +717,8 @@ static void slot_give(int i)
 int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 {
 	/* a vfork child borrows none of the parent's connections */
-	int i = shx_conn_vforked() ? -1 : slot_take(), sock, r, saved = errno;
+	int vforked = req->vforked ? req->vforked - 1 : shx_conn_vforked();
+	int i = vforked ? -1 : slot_take(), sock, r, saved = errno;
 
 	if (fd)
 		*fd = -1;

@@ -178,6 +178,8 @@ struct shx_req {
 	const void *data;
 	uint32_t datalen;
 	int sendfd1; /* paging: an fd to pass with the request, plus one (0: none); not encoded */
+	int vforked; /* what shx_conn_vforked() says, if the caller asked it already, plus one
+			(0: ask it); not encoded */
 	uint16_t pathlen; /* without the NUL */
 	uint16_t path2len;
 	char path[SHX_PATH_MAX];

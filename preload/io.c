@@ -438,6 +438,7 @@ static __attribute__((noinline)) void fd_forget(int fd)
 		return;
 	shx_req_init(&q, SHX_OP_CLOSE, NULL);
 	q.ino = ino;
+	q.vforked = 1; /* (not: see shx_fd_forget) */
 	shx_notify(&q);
 }
 

@@ -139,6 +139,7 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	char bt[SHX_BACKTRACE_MAX];
 
 	shx_req_init(&q, SHX_OP_OPEN, path);
+	q.vforked = vforked + 1;
 	if (shx_conn_selfopen_ok())
 		q.hflags |= SHX_HF_SELFOPEN;
 	q.flags = flags;
