@@ -44,6 +44,9 @@ static struct slot slots[NSLOTS] = {
  * ids, which only a socket message tells the manager (SCM_CREDENTIALS). */
 static atomic_int chan_off;
 static atomic_uint next_id;
+/* Counts pooled connections gone (an error, the application closing one,
+ * fork): a self-open that saw it move checks what it opened. */
+static atomic_uint conn_gen;
 /* No fd below this is one of ours: close() of a lower fd skips the pool. */
 atomic_int shx_conn_lowest = 1 << 30;
 #define lowest_sock shx_conn_lowest
@@ -185,6 +188,11 @@ static int selfopen_pid_now(void)
 	int pid = atomic_load_explicit(&selfopen_pid, memory_order_relaxed);
 
 	return pid > 0 && !atomic_load_explicit(&eff_differ, memory_order_relaxed) ? pid : 0;
+}
+
+unsigned shx_conn_generation(void)
+{
+	return atomic_load(&conn_gen);
 }
 
 int shx_conn_selfopen_ok(void)
@@ -758,8 +766,10 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 		/* A manager that went away (idle exit, restart) gets one
 		 * reconnect; a protocol error does not. */
 		if (r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN || r == -EBADF) {
-			if (i >= 0)
+			if (i >= 0) {
 				atomic_store(&slots[i].fd, -1);
+				atomic_fetch_add(&conn_gen, 1);
+			}
 			sys_close(sock);
 			sock = -1;
 			continue;
@@ -767,6 +777,7 @@ int shx_call(struct shx_req *req, struct shx_rep *rep, int *fd, int fd_flags)
 		if (r < 0 && r != -EPIPE) {
 			if (i >= 0) {
 				atomic_store(&slots[i].fd, -1);
+				atomic_fetch_add(&conn_gen, 1);
 				chan_detach(&slots[i]);
 			}
 			sys_close(sock);
@@ -842,7 +853,8 @@ void shx_conn_forget(int fd)
 
 	for (int i = 0; i < NSLOTS; i++) {
 		expect = fd;
-		atomic_compare_exchange_strong(&slots[i].fd, &expect, -1);
+		if (atomic_compare_exchange_strong(&slots[i].fd, &expect, -1))
+			atomic_fetch_add(&conn_gen, 1);
 	}
 	expect = fd;
 	atomic_compare_exchange_strong(&fd_dir, &expect, -1);

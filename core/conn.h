@@ -54,6 +54,8 @@ const char *shx_conn_app(void); /* "" for none */
  * manager's memfds itself, and the open of the manager's fd n with
  * `flags` through /proc (fd or -errno; a refusal turns self-opens off). */
 int shx_conn_selfopen_ok(void);
+/* Moves when a pooled connection goes, and the holds it had with it. */
+unsigned shx_conn_generation(void);
 int shx_conn_selfopen(uint32_t n, int flags, int vforked);
 /* Connects every pooled connection now: a process about to give up its
  * ids may not be able to connect afterwards (the socket's directory is

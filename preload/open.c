@@ -136,6 +136,7 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	uint32_t fl, memfd_no;
 	struct shx_rep p = { .data = (uint8_t *)&memfd_no, .datacap = sizeof(memfd_no) };
 	int fd, r, vforked = shx_conn_vforked();
+	unsigned gen = shx_conn_generation();
 	char bt[SHX_BACKTRACE_MAX];
 
 	shx_req_init(&q, SHX_OP_OPEN, path);
@@ -160,6 +161,22 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 		if (fd < 0) {
 			cancel_open(p.attr.ino);
 			return fd;
+		}
+		/* A connection went meanwhile (another thread closed every
+		 * fd?): the hold may have gone with it, and the manager's fd
+		 * with the hold.  What was opened must be the object (never
+		 * another's that took the number), held again (twice, until
+		 * the process ends, if another connection inherited it). */
+		if (shx_conn_generation() != gen) {
+			struct stat st;
+
+			if (REAL(fstat)(fd, &st) < 0 || st.st_ino != p.attr.ino) {
+				syscall(SYS_close, fd);
+				return -EIO;
+			}
+			shx_req_init(&q, SHX_OP_HOLD, NULL);
+			q.ino = p.attr.ino;
+			shx_notify(&q);
 		}
 	}
 	if (ino)
