@@ -65,12 +65,35 @@ static void sleep_ms(long ms)
 
 /* Runs `shmemd --daemon`, which forks the manager into the background and
  * exits once it listens (or once another manager is found running). */
+/* The manager's environment: ours without the library.  (shmemd drops
+ * LD_PRELOAD itself, but only in main: the library's start-up in it, in a
+ * managed working directory ($SHMEMX_CWD, $PWD), would reach for a manager
+ * first -- and start one, which would start one...)  What the manager reads comes first,
+ * should the environment be longer than env holds. */
+static char **manager_env(char **env, size_t cap)
+{
+	size_t n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (char **e = environ; e && *e && n + 1 < cap; e++) {
+			int wanted = !strncmp(*e, "SHMEMX_", 7) || !strncmp(*e, "XDG_", 4) ||
+				     !strncmp(*e, "HOME=", 5);
+
+			if (wanted == !pass && strncmp(*e, "LD_PRELOAD=", 11) &&
+			    strncmp(*e, "SHMEMX_CWD=", 11) && strncmp(*e, "PWD=", 4))
+				env[n++] = *e;
+		}
+	env[n] = NULL;
+	return env;
+}
+
 static int start_manager(const char *shmemd)
 {
 	static atomic_int told;
-	char *argv[] = { (char *)"shmemd", (char *)"--daemon", NULL };
+	char *argv[] = { (char *)"shmemd", (char *)"--daemon", NULL }, *env[512];
 	pid_t pid;
-	int r = posix_spawn(&pid, shmemd, NULL, NULL, argv, environ);
+	int r = posix_spawn(&pid, shmemd, NULL, NULL, argv,
+			    manager_env(env, sizeof(env) / sizeof(env[0])));
 
 	if (r != 0) {
 		if (!atomic_exchange(&told, 1))

@@ -345,4 +345,25 @@ took=$((($(date +%s%N) - start) / 1000000))
 [ $st -eq 0 ] && [ ! -e "$d" ] && [ -z "$(managers_of "$d")" ]
 ok $? "with no clients and no objects it exits by itself ($took ms after the last client)"
 
+# A client in a managed working directory whose manager was killed starts
+# the next one from there: that manager must not be a client of itself
+# (the library's start-up in it would start a manager, which would...).
+w=$(new_socket cwd)
+SHMEMX_IDLE_TIMEOUT=600 P "$w" bash -c 'mkdir /tmp/od && cd /tmp/od && echo one >f || exit 1
+	while [ ! -e "$1" ]; do sleep 0.05; done
+	echo two >g; cat g; pwd' sh "$D/cwd/go" >"$D/cwd/out" 2>&1 &
+shell=$!
+wait_for 100 test -n "$(lock_holders "$w")"
+pid_w=$(lock_holders "$w")
+kill -KILL $pid_w 2>/dev/null
+wait_for 50 test ! -d "/proc/${pid_w:-0}"
+touch "$D/cwd/go"
+wait $shell
+st=$?
+sleep 0.5
+n=$(count managers_of "$w")
+diag <"$D/cwd/out"
+[ -n "$pid_w" ] && [ $st -ne 124 ] && [ "$n" -eq 1 ] && ! grep -q "cannot start" "$D/cwd/out"
+ok $? "killed under a client in a managed directory, the manager is started again, once ($n running, pid ${pid_w:-none} before, status $st)"
+
 tap_done
