@@ -332,8 +332,10 @@ static uint64_t page_out(struct pager *pg, int idx, struct ns_inode *ip, uint64_
 			int r = write_run(pg, o, ip, p, n, st.size);
 
 			if (r < 0) {
-				if (r == -ENOSPC || r == -EAGAIN)
-					want = 0; /* the swap is full; a mapping changed */
+				want = 0; /* a mapping changed; or the swap is full,
+					     out of fds... (the whole run stops) */
+				if (r != -EAGAIN)
+					pg->out_failed = 1;
 				break;
 			}
 			p += r;
@@ -548,6 +550,10 @@ static uint64_t default_budget(const struct pager *pg)
 
 	if (!avail)
 		avail = procfs_meminfo_kb("MemTotal") * 1024;
+	/* /proc/meminfo unreadable (out of fds, say): what was, else no
+	 * limit -- never a budget of nothing, which pages everything out */
+	if (!avail)
+		return pg->budget ? pg->budget : UINT64_MAX;
 	if (cg < avail)
 		avail = cg;
 	return avail / 100 * pg->budget_pct;
@@ -689,7 +695,19 @@ void pager_run(struct pager *pg, const pid_t *clients, size_t nclients)
 	pg->next_run_ns = now + PERIOD_NS;
 	atomic_fetch_add(&pg->tab->tick, 1);
 	ranges_release(pg);
-	pg->budget = pg->budget_set ? pg->budget_set : default_budget(pg);
+	/* What the machine gives (/proc/meminfo, the cgroup) moves slowly:
+	 * read every tenth period.  The objects' memory is charged before
+	 * it is written (by clients with the library; quotas), swapped pages
+	 * included: charges within the budget leave nothing to page out but
+	 * what writers without the library added, which the full look of
+	 * every tenth period finds.  So most periods cost no fstat of every
+	 * object. */
+	if (pg->budget_set)
+		pg->budget = pg->budget_set;
+	else if (pg->periods % 10 == 0 || !pg->budget)
+		pg->budget = default_budget(pg);
+	if (pg->periods++ % 10 != 0 && pg->ns->size_used <= pg->budget)
+		return;
 	ns_each(pg->ns, count_one, &c);
 	pg->resident = c.resident;
 	if (c.resident <= pg->budget)
@@ -727,7 +745,8 @@ void pager_run(struct pager *pg, const pid_t *clients, size_t nclients)
 		  (unsigned long long)pg->resident, (unsigned long long)pg->budget, c.n);
 	sort_pg = pg;
 	qsort(c.cand, c.n, sizeof(*c.cand), colder);
-	for (size_t i = 0; i < c.n && pg->resident > target; i++) {
+	pg->out_failed = 0;
+	for (size_t i = 0; i < c.n && pg->resident > target && !pg->out_failed; i++) {
 		int idx = c.cand[i];
 		struct ns_inode *ip = ns_iget(pg->ns, atomic_load(&pg->tab->ent[idx].ino));
 		uint64_t out;
@@ -739,6 +758,10 @@ void pager_run(struct pager *pg, const pid_t *clients, size_t nclients)
 			  (unsigned long long)out);
 		pg->resident -= out < pg->resident ? out : pg->resident;
 	}
+	/* the swap is full or failing (its cause logged): not again at
+	 * once, which would spend every period on it */
+	if (pg->out_failed)
+		pg->next_run_ns = now + 1000000000LL;
 	free(c.cand);
 }
 
@@ -862,12 +885,16 @@ int pager_set(struct pager *pg, unsigned what, uint64_t value, const char *dir)
 	switch (what) {
 	case SHX_SWAPSET_BUDGET:
 		pg->budget_set = value;
+		pg->budget = 0; /* the next period works it out, and looks */
+		pg->periods = 0;
 		break;
 	case SHX_SWAPSET_BUDGET_PCT:
 		if (value < 1 || value > 100)
 			return -EINVAL;
 		pg->budget_set = 0;
 		pg->budget_pct = value;
+		pg->budget = 0;
+		pg->periods = 0;
 		break;
 	case SHX_SWAPSET_LIMIT:
 		if (pg->swap_ready)

@@ -31,6 +31,8 @@ struct pager {
 	struct pg_table *tab;
 	struct pg_obj *objs;	/* by table index */
 	int64_t next_run_ns;
+	unsigned periods;	/* pager_run's looks so far */
+	int out_failed;		/* a page-out failed in this run: the run stops */
 	uint8_t *buf;		/* one run of pages */
 	/* the clients' userfaultfds, for their mappings (see "Paging") */
 	struct pg_uctx *uctxs;
