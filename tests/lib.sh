@@ -63,8 +63,12 @@ shx_cleanup() {
 # sandbox in its environment) are killed, and named on stderr: a test
 # must stop what it starts, and one that does not is shown up here.
 shx_stragglers() {
-	local e p c left=""
-	for e in $(grep -lsz "^SHX_TMP=$SHX_TMP\$" /proc/[0-9]*/environ); do
+	local e p c left="" list
+	list=$(grep -lsz "^SHX_TMP=$SHX_TMP\$" /proc/[0-9]*/environ || true)
+	# a moment for what is on its way out (Python's resource tracker
+	# leaves once its program has)
+	[ -z "$list" ] || { sleep 0.3; list=$(grep -lsz "^SHX_TMP=$SHX_TMP\$" /proc/[0-9]*/environ || true); }
+	for e in $list; do
 		p=${e#/proc/}
 		p=${p%/environ}
 		[ "$p" != $$ ] || continue

@@ -274,6 +274,16 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* The mask is inherited from whoever started us: a client that the
+	 * library started us from may have had SIGTERM blocked (bash does,
+	 * around a redirection), and a manager that SIGTERM cannot stop is
+	 * no good. */
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	if (ready >= 0) {
 		if (write(ready, "1", 1) < 0)
 			return 1;

@@ -30,7 +30,6 @@ D=$(mktemp -d "$top_builddir/tests/sandbox/manager.XXXXXX") || exit 99
 D=$(cd "$D" && pwd)
 export TMPDIR="$D" SHMEMX_CONFIG=/dev/null SHMEMX_SHMEMD
 unset SHMEMX_SOCKET SHMEMX_IDLE_TIMEOUT SHMEMX_SIZE SHMEMX_NR_INODES SHMEMX_MOUNTS LD_PRELOAD
-socks=()
 
 # The manager may run as "exe": it re-executes /proc/self/exe to drop the
 # preload it inherits from the client that started it.  It is known by
@@ -92,18 +91,25 @@ wait_for() {
 	done
 }
 
-cleanup() {
-	local status=$? s p
-	for s in "${socks[@]}"; do
-		for p in $(managers_of "$s"); do
-			kill "$p" 2>/dev/null
-		done
+# ours: the managers of any socket under $D (new_socket runs in $(...),
+# so a list of them kept there would be lost)
+ours() {
+	local p
+	for p in $(shmemd_pids); do
+		if { tr '\0' '\n' 2>/dev/null <"/proc/$p/environ"; } | grep -q "^SHMEMX_SOCKET=$D/"; then
+			echo "$p"
+		fi
 	done
-	for s in "${socks[@]}"; do
-		wait_for 30 test -z "$(managers_of "$s")"
-		for p in $(managers_of "$s"); do
-			kill -KILL "$p" 2>/dev/null
-		done
+}
+
+cleanup() {
+	local status=$? p
+	for p in $(ours); do
+		kill "$p" 2>/dev/null
+	done
+	wait_for 30 test -z "$(ours)"
+	for p in $(ours); do
+		kill -KILL "$p" 2>/dev/null
 	done
 	if [ $status -eq 0 ] && [ $TAP_FAILED -eq 0 ] && [ -z "${SHX_KEEP:-}" ]; then
 		rm -rf "$D"
@@ -118,7 +124,6 @@ trap 'exit 130' INT TERM
 # new_socket NAME: a socket path in a directory that does not exist yet
 new_socket() {
 	mkdir "$D/$1" || exit 99
-	socks+=("$D/$1/run/sock")
 	echo "$D/$1/run/sock"
 }
 
@@ -365,5 +370,10 @@ n=$(count managers_of "$w")
 diag <"$D/cwd/out"
 [ -n "$pid_w" ] && [ $st -ne 124 ] && [ "$n" -eq 1 ] && ! grep -q "cannot start" "$D/cwd/out"
 ok $? "killed under a client in a managed directory, the manager is started again, once ($n running, pid ${pid_w:-none} before, status $st)"
+# (started from inside bash's redirection, where SIGTERM is blocked)
+pid_w=$(managers_of "$w")
+kill -TERM $pid_w 2>/dev/null
+wait_for 30 test -z "$(managers_of "$w")"
+ok $? "and SIGTERM stops it (pid ${pid_w:-none})"
 
 tap_done
