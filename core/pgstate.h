@@ -76,4 +76,44 @@ static inline struct pg_entry *pg_find(struct pg_table *t, uint64_t ino)
 	return NULL;
 }
 
+/* The manager's side (its only writer).  A free slot for a new entry,
+ * from the hash on: an empty one or a tombstone; -1 when none is left. */
+static inline int pg_slot_new(struct pg_table *t, uint64_t ino)
+{
+	uint32_t i = pg_hash(ino);
+
+	for (uint32_t n = 0; n < PG_SLOTS; n++, i = (i + 1) & (PG_SLOTS - 1)) {
+		uint64_t k = atomic_load_explicit(&t->ent[i].ino, memory_order_relaxed);
+
+		if (k == 0 || k == PG_TOMB)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Entry i goes.  A lookup stops at an empty slot, so what goes must stay
+ * a tombstone while an entry further on may need the lookup to go past
+ * it -- but not when the next slot is empty: then no entry lies beyond
+ * on any lookup's way, the slot can be empty too, and so can the
+ * tombstones just before it.  (Else, after PG_SLOTS creations, every
+ * slot would be a tombstone, and every lookup of an object that has no
+ * entry would read the whole table.)  Lookups that race with this stop
+ * at the empty slot either way. */
+static inline void pg_slot_free(struct pg_table *t, uint32_t i)
+{
+	uint32_t next = (i + 1) & (PG_SLOTS - 1);
+
+	if (atomic_load_explicit(&t->ent[next].ino, memory_order_relaxed) != 0) {
+		atomic_store_explicit(&t->ent[i].ino, PG_TOMB, memory_order_release);
+		return;
+	}
+	atomic_store_explicit(&t->ent[i].ino, 0, memory_order_release);
+	for (uint32_t n = 1; n < PG_SLOTS; n++) {
+		i = (i - 1) & (PG_SLOTS - 1);
+		if (atomic_load_explicit(&t->ent[i].ino, memory_order_relaxed) != PG_TOMB)
+			break;
+		atomic_store_explicit(&t->ent[i].ino, 0, memory_order_release);
+	}
+}
+
 #endif

@@ -60,23 +60,18 @@ static int obj_index(struct pager *pg, uint64_t ino)
 
 static void obj_create(struct pager *pg, struct ns_inode *ip)
 {
-	uint32_t i = pg_hash(ip->ino);
+	int i = pg_slot_new(pg->tab, ip->ino);
+	struct pg_entry *e;
 
-	for (uint32_t n = 0; n < PG_SLOTS; n++, i = (i + 1) & (PG_SLOTS - 1)) {
-		struct pg_entry *e = &pg->tab->ent[i];
-		uint64_t k = atomic_load(&e->ino);
-
-		if (k != 0 && k != PG_TOMB)
-			continue;
-		atomic_store(&e->state, 0);
-		atomic_store(&e->users, 0);
-		atomic_store(&e->mapseq, 0);
-		atomic_store(&e->tick, atomic_load(&pg->tab->tick));
-		memset(&pg->objs[i], 0, sizeof(pg->objs[i]));
-		atomic_store(&e->ino, ip->ino);
+	if (i < 0) /* full: this object stays in memory */
 		return;
-	}
-	/* full: this object stays in memory */
+	e = &pg->tab->ent[i];
+	atomic_store(&e->state, 0);
+	atomic_store(&e->users, 0);
+	atomic_store(&e->mapseq, 0);
+	atomic_store(&e->tick, atomic_load(&pg->tab->tick));
+	memset(&pg->objs[i], 0, sizeof(pg->objs[i]));
+	atomic_store(&e->ino, ip->ino);
 }
 
 static void slots_free(struct pager *pg, struct pg_obj *o, uint32_t from, uint32_t to)
@@ -111,7 +106,7 @@ static void obj_free(struct pager *pg, struct ns_inode *ip)
 	free(o->slots);
 	memset(o, 0, sizeof(*o));
 	atomic_store(&pg->tab->ent[idx].state, 0);
-	atomic_store(&pg->tab->ent[idx].ino, PG_TOMB);
+	pg_slot_free(pg->tab, idx);
 	ip->swapped = 0;
 }
 

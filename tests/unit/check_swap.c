@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pgstate.h"
 #include "swap.h"
 
 static char base[4096], dir[4200];
@@ -191,6 +192,93 @@ START_TEST(dir_moves_only_when_empty)
 }
 END_TEST
 
+/* --- the page-state table's slots (pgstate.h) ------------------------------ */
+
+static struct pg_table *table(void)
+{
+	struct pg_table *t = calloc(1, PG_TABLE_SIZE);
+
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+static int put(struct pg_table *t, uint64_t ino)
+{
+	int i = pg_slot_new(t, ino);
+
+	ck_assert_int_ge(i, 0);
+	atomic_store(&t->ent[i].ino, ino);
+	return i;
+}
+
+/* Three objects whose entries share a home slot: the middle one goes
+ * (a tombstone: the last is still found past it), then the last (its
+ * slot and the tombstone before it empty again). */
+START_TEST(table_tombstones_only_where_needed)
+{
+	struct pg_table *t = table();
+	uint64_t a = 4242, same[2];
+	int n = 0, ia, ib, ic;
+
+	for (uint64_t k = a + 1; n < 2; k++)
+		if (pg_hash(k) == pg_hash(a))
+			same[n++] = k;
+	ia = put(t, a);
+	ib = put(t, same[0]);
+	ic = put(t, same[1]);
+	ck_assert_int_eq(ib, (ia + 1) % (int)PG_SLOTS);
+	ck_assert_int_eq(ic, (ib + 1) % (int)PG_SLOTS);
+	pg_slot_free(t, ib);
+	ck_assert_uint_eq(atomic_load(&t->ent[ib].ino), PG_TOMB);
+	ck_assert_ptr_eq(pg_find(t, same[1]), &t->ent[ic]);
+	ck_assert_ptr_null(pg_find(t, same[0]));
+	pg_slot_free(t, ic);
+	ck_assert_uint_eq(atomic_load(&t->ent[ic].ino), 0);
+	ck_assert_uint_eq(atomic_load(&t->ent[ib].ino), 0);
+	ck_assert_ptr_eq(pg_find(t, a), &t->ent[ia]);
+	/* a new one takes the first free slot on its way */
+	ck_assert_int_eq(put(t, same[1]), ib);
+	free(t);
+}
+END_TEST
+
+/* More creations and removals than the table has slots leave no
+ * tombstones behind but just before a live entry (where one may be
+ * needed): a lookup of what has no entry stops at once. */
+START_TEST(table_churn_leaves_it_clean)
+{
+	struct pg_table *t = table();
+	size_t tombs = 0, used = 0;
+
+	put(t, 1); /* one that stays */
+	for (uint64_t k = 2; k < 2 + 2 * (uint64_t)PG_SLOTS; k++) {
+		int i = put(t, k);
+
+		if (k % 3) /* some pairs live for a while */
+			pg_slot_free(t, (uint32_t)i);
+		else if (k > 4)
+			pg_slot_free(t, (uint32_t)(pg_find(t, k - 3) - t->ent));
+	}
+	for (uint32_t i = 0; i < PG_SLOTS; i++) {
+		uint64_t k = atomic_load(&t->ent[i].ino);
+		uint32_t j = i;
+
+		used += k != 0 && k != PG_TOMB;
+		if (k != PG_TOMB)
+			continue;
+		tombs++;
+		while (atomic_load(&t->ent[j].ino) == PG_TOMB)
+			j = (j + 1) & (PG_SLOTS - 1);
+		ck_assert_uint_ne(atomic_load(&t->ent[j].ino), 0);
+	}
+	ck_assert_uint_eq(used, 2); /* 1, and the last of the k % 3 == 0 ones */
+	ck_assert_uint_le(tombs, 4);
+	ck_assert_ptr_nonnull(pg_find(t, 1));
+	ck_assert_ptr_null(pg_find(t, 5));
+	free(t);
+}
+END_TEST
+
 static Suite *swap_suite(void)
 {
 	Suite *s = suite_create("swap");
@@ -204,6 +292,11 @@ static Suite *swap_suite(void)
 	tcase_add_test(tc, runs_stay_in_one_file);
 	tcase_add_test(tc, freed_space_punched);
 	tcase_add_test(tc, dir_moves_only_when_empty);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("page-state table");
+	tcase_add_test(tc, table_tombstones_only_where_needed);
+	tcase_add_test(tc, table_churn_leaves_it_clean);
 	suite_add_tcase(s, tc);
 	return s;
 }
