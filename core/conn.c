@@ -63,13 +63,11 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Runs `shmemd --daemon`, which forks the manager into the background and
- * exits once it listens (or once another manager is found running). */
 /* The manager's environment: ours without the library.  (shmemd drops
  * LD_PRELOAD itself, but only in main: the library's start-up in it, in a
  * managed working directory ($SHMEMX_CWD, $PWD), would reach for a manager
- * first -- and start one, which would start one...)  What the manager reads comes first,
- * should the environment be longer than env holds. */
+ * first -- and start one, which would start one...)  What the manager
+ * reads comes first, should the environment be longer than env holds. */
 static char **manager_env(char **env, size_t cap)
 {
 	size_t n = 0;
@@ -87,6 +85,8 @@ static char **manager_env(char **env, size_t cap)
 	return env;
 }
 
+/* Runs `shmemd --daemon`, which forks the manager into the background and
+ * exits once it listens (or once another manager is found running). */
 static int start_manager(const char *shmemd)
 {
 	static atomic_int told;
@@ -235,16 +235,16 @@ static char *put_uint(char *end, unsigned v)
 	return end;
 }
 
-static int fd_dir_get(int pid, int vforked)
+/* fd_dir for the manager pid, opened if need be: fd or -errno.  (Only a
+ * pooled connection's OPEN self-opens, so never a vfork child, whose fds
+ * are not its parent's: see shx_call.) */
+static int fd_dir_get(int pid)
 {
 	char path[32], *e = path + sizeof(path);
 	int dir = atomic_load(&fd_dir), nd, low;
 
 	if (dir >= 0 && atomic_load(&fd_dir_pid) == pid)
 		return dir;
-	/* (a vfork child's fds are not its parent's: it keeps none) */
-	if (vforked)
-		return -1;
 	*--e = 0;
 	e -= 3;
 	memcpy(e, "/fd", 3);
@@ -252,7 +252,7 @@ static int fd_dir_get(int pid, int vforked)
 	memcpy(e, "/proc/", 6);
 	nd = syscall(SYS_openat, AT_FDCWD, e, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (nd < 0)
-		return -1;
+		return -errno;
 	nd = move_high(nd);
 	if (!atomic_compare_exchange_strong(&fd_dir, &dir, nd)) {
 		sys_close(nd); /* another thread's is as good */
@@ -267,29 +267,24 @@ static int fd_dir_get(int pid, int vforked)
 	return nd;
 }
 
-int shx_conn_selfopen(uint32_t n, int flags, int vforked)
+int shx_conn_selfopen(uint32_t n, int flags)
 {
-	/* "N", or failing the directory "/proc/PID/fd/N": written backwards */
-	char path[48], *e = path + sizeof(path);
+	char name[16], *e = name + sizeof(name);
 	int pid = selfopen_pid_now(), dir, fd;
 
 	if (!pid)
 		return -EPERM;
 	*--e = 0;
 	e = put_uint(e, n);
-	dir = fd_dir_get(pid, vforked);
-	if (dir >= 0) {
-		fd = syscall(SYS_openat, dir, e, flags);
-	} else {
-		e -= 4;
-		memcpy(e, "/fd/", 4);
-		e = put_uint(e, (unsigned)pid) - 6;
-		memcpy(e, "/proc/", 6);
-		fd = syscall(SYS_openat, AT_FDCWD, e, flags);
-	}
+	dir = fd_dir_get(pid);
+	fd = dir < 0 ? dir : syscall(SYS_openat, dir, e, flags);
 	if (fd >= 0)
 		return fd;
-	fd = -errno;
+	if (dir >= 0)
+		fd = -errno;
+	/* (closed behind our back: open it again next time) */
+	if (fd == -EBADF || fd == -ENOTDIR)
+		atomic_compare_exchange_strong(&fd_dir, &dir, -1);
 	/* not allowed to look into the manager: ask it from now on */
 	if (fd == -EACCES || fd == -EPERM || fd == -ENOENT)
 		atomic_store(&selfopen_pid, -1);

@@ -56,7 +56,7 @@ const char *shx_conn_app(void); /* "" for none */
 int shx_conn_selfopen_ok(void);
 /* Moves when a pooled connection goes, and the holds it had with it. */
 unsigned shx_conn_generation(void);
-int shx_conn_selfopen(uint32_t n, int flags, int vforked);
+int shx_conn_selfopen(uint32_t n, int flags);
 /* Connects every pooled connection now: a process about to give up its
  * ids may not be able to connect afterwards (the socket's directory is
  * its user's), but keeps what it has. */

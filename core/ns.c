@@ -984,8 +984,6 @@ int ns_open(struct ns *ns, const struct shx_cred *cr, uint64_t start, const char
 int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
 {
 	char path[64];
-	int keep = O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_SYNC | O_DSYNC |
-		   O_PATH | O_LARGEFILE;
 	int fd;
 
 	/* A directory's fd is a placeholder: a real, empty directory, so
@@ -1004,7 +1002,7 @@ int ns_open_fd(struct ns *ns, struct ns_inode *ip, int flags)
 		fd = open(node, O_PATH | O_CLOEXEC);
 	} else {
 		snprintf(path, sizeof(path), "%d", ip->memfd);
-		fd = openat(ns->procfd, path, (flags & keep) | O_CLOEXEC);
+		fd = openat(ns->procfd, path, (flags & SHX_FD_KEEP_FLAGS) | O_CLOEXEC);
 	}
 	return fd < 0 ? -errno : fd;
 }

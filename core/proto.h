@@ -109,6 +109,12 @@ enum shx_op {
  * and the client holds the object (it sends REOPEN if its open fails). */
 #define SHX_HF_SELFOPEN 0x10
 
+/* What of an open's flags the fd of a memfd keeps, whoever opens it (the
+ * manager, or a self-open): the access mode and the status flags. */
+#define SHX_FD_KEEP_FLAGS                                                                 \
+	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_SYNC | O_DSYNC | O_PATH | \
+	 O_LARGEFILE)
+
 /* A status of -SHX_EESCAPE answers a path that ".." or a symlink leads out
  * of the mounts: the reply's data is the path the real file system should
  * resolve instead, so a client leaves room for SHX_PATH_MAX bytes of data

@@ -99,22 +99,16 @@ static void cancel_open(uint64_t ino)
 	shx_notify(&q);
 }
 
-/* The manager's access-mode and status flags of an open, as ns_open_fd
- * keeps them. */
-#define FD_FLAGS                                                                          \
-	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DIRECT | O_SYNC | O_DSYNC | O_PATH | \
-	 O_LARGEFILE | O_CLOEXEC)
-
 /* The fd of a regular file the manager holds for us as its fd n:
  * opened here, through /proc, which spares the manager an open and the
  * socket an fd to carry (SHX_HF_SELFOPEN); if that fails (the process
  * cannot look into the manager: other credentials, no /proc), the
  * manager opens it (SHX_OP_REOPEN).  fd or -errno. */
-static int self_open(uint32_t n, uint64_t ino, int flags, int vforked)
+static int self_open(uint32_t n, uint64_t ino, int flags)
 {
 	struct shx_req q;
 	struct shx_rep p = { 0 };
-	int fd = shx_conn_selfopen(n, flags & FD_FLAGS, vforked), r;
+	int fd = shx_conn_selfopen(n, flags & (SHX_FD_KEEP_FLAGS | O_CLOEXEC)), r;
 
 	if (fd >= 0)
 		return fd;
@@ -156,8 +150,7 @@ int shx_open_ino(struct shx_path *path, int flags, mode_t mode, uint64_t *ino)
 	if (r < 0)
 		return r;
 	if (p.hflags & SHX_HF_SELFOPEN) {
-		fd = p.datalen == sizeof(memfd_no) ? self_open(memfd_no, p.attr.ino, flags, vforked)
-						   : -EPROTO;
+		fd = p.datalen == sizeof(memfd_no) ? self_open(memfd_no, p.attr.ino, flags) : -EPROTO;
 		if (fd < 0) {
 			cancel_open(p.attr.ino);
 			return fd;

@@ -298,14 +298,14 @@ static int do_open(struct client *c, const struct shx_req *q, struct shx_rep *p,
 		memcpy(p->data, &n, sizeof(n));
 		p->datalen = sizeof(n);
 		p->hflags |= SHX_HF_SELFOPEN;
-		r = hold_add(c, ip);
+		r = 0;
 	} else {
 		r = ns_open_fd(ns, ip, q->flags);
-		if (r >= 0) {
+		if (r >= 0)
 			*fd = r;
-			r = hold_add(c, ip);
-		}
 	}
+	if (r >= 0)
+		r = hold_add(c, ip);
 	if (r < 0) {
 		ns_release(ns, ip);
 		return r;

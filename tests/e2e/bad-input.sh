@@ -221,10 +221,15 @@ ok $? "SHMEMX_CHANNEL=0: no channel ($n)"
 T "$evil" selfopen "$sock" /dev/shm >"$SHX_TMP/selfopen.out" 2>&1
 ok $? "self-opens: a regular file through /proc/<manager>/fd, a directory as an fd; REOPEN by its holder only"
 diag <"$SHX_TMP/selfopen.out"
+# A self-opening process keeps /proc/<manager>/fd open; one with
+# SHMEMX_SELFOPEN=0 gets every fd from the manager and has none.
 # shellcheck disable=SC2016
-n=$(SHMEMX_SELFOPEN=0 P sh -c 'echo data >/dev/shm/noself && cat /dev/shm/noself && rm /dev/shm/noself' 2>&1)
-[ "$n" = data ]
-ok $? "SHMEMX_SELFOPEN=0: every fd comes through the socket ($n)"
+selfopen_dirs='echo a >/dev/shm/self-a && echo b >/dev/shm/self-b && cat /dev/shm/self-a /dev/shm/self-b &&
+	rm /dev/shm/self-a /dev/shm/self-b && ls -l /proc/$$/fd | grep -c " /proc/[0-9]*/fd$"'
+n=$(P sh -c "$selfopen_dirs" 2>&1 | tr '\n' ' ')
+m=$(SHMEMX_SELFOPEN=0 P sh -c "$selfopen_dirs" 2>&1 | tr '\n' ' ')
+[ "$n" = "a b 1 " ] && [ "$m" = "a b 0 " ]
+ok $? "files self-open through a kept /proc/<manager>/fd ($n), and with SHMEMX_SELFOPEN=0 come through the socket ($m)"
 
 # a process that cannot look into the manager's /proc (here an empty
 # /proc of its own) gets its fds from the manager instead (REOPEN)
